@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { test } from 'node:test';
+import { buildCallTree, isKilnError, selectTopFunctions, sumValues } from '@kiln/model';
+import { parsePprof } from './pprof.js';
+import { serializePprof } from './pprof-serialize.js';
+import { assertRoundTrip, testdata } from './test-helpers/round-trip.js';
+
+const pprofFixtures = [
+  ...['go', 'go-shared'].flatMap((d) =>
+    readdirSync(testdata(d))
+      .filter((f) => f.endsWith('.pb.gz'))
+      .map((f) => join(d, f)),
+  ),
+  ...['pyroscope-nodejs', 'pyroscope-nodejs/fresh'].flatMap((d) =>
+    readdirSync(testdata(d))
+      .filter((f) => f.endsWith('.pprof.gz'))
+      .map((f) => join(d, f)),
+  ),
+];
+
+test('there are pprof fixtures to test', () => {
+  assert.ok(pprofFixtures.length >= 12, `found ${pprofFixtures.length}`);
+});
+
+for (const fixture of pprofFixtures) {
+  test(`pprof round trip: ${fixture}`, () => {
+    const profile = parsePprof(readFileSync(testdata(fixture)));
+    assert.ok(profile, 'not recognised as pprof');
+    const golden = testdata('goldens', 'pprof', fixture.replace(/\//g, '__') + '.txt');
+    assertRoundTrip(profile, golden, (p) => serializePprof(p), (b) => parsePprof(b));
+    // Uncompressed output is pprof too.
+    const raw = serializePprof(profile, { gzip: false });
+    assert.equal(raw[0], 0x0a, 'starts with a sample_type field');
+    assert.deepEqual(parsePprof(raw)?.sampleTypes, profile.sampleTypes);
+  });
+}
+
+/**
+ * `go tool pprof -top` goldens (testdata/go/regenerate.sh makes them): every function's flat
+ * and cum must equal Kiln's self and total for it. pprof marks inlined functions with
+ * " (inline)" or " (partial-inline)"; Kiln keeps one node per function name either way.
+ */
+const topGoldens = readdirSync(testdata('go')).filter((f) => f.endsWith('.top.txt'));
+
+test('there are go tool pprof goldens', () => {
+  assert.equal(topGoldens.length, 15);
+});
+
+for (const golden of topGoldens) {
+  test(`flat and cum equal go tool pprof -top: ${golden}`, () => {
+    const [profileName, sampleType] = basename(golden, '.top.txt').split('.') as [string, string];
+    const profile = parsePprof(readFileSync(testdata('go', `${profileName}.pb.gz`)))!;
+    const typeIndex = profile.sampleTypes.findIndex((t) => t.type === sampleType);
+    assert.notEqual(typeIndex, -1);
+    const ours = new Map(
+      selectTopFunctions(buildCallTree(profile, { sampleType: typeIndex })).map((f) => [f.name, f]),
+    );
+    const theirs = parseTop(readFileSync(testdata('go', golden), 'utf8'));
+    assert.equal(theirs.total, sumValues(profile, typeIndex), 'total');
+    assert.ok(theirs.rows.length > 0);
+    for (const row of theirs.rows) {
+      const f = ours.get(row.name);
+      assert.ok(f, `function ${row.name} is missing`);
+      assert.equal(f.self, row.flat, `flat of ${row.name}`);
+      assert.equal(f.total, row.cum, `cum of ${row.name}`);
+    }
+    const nonZero = [...ours.values()].filter((f) => f.self !== 0 || f.total !== 0);
+    assert.equal(nonZero.length, theirs.rows.filter((r) => r.flat !== 0 || r.cum !== 0).length, 'function count');
+  });
+}
+
+function parseTop(text: string): { total: number; rows: { name: string; flat: number; cum: number }[] } {
+  const total = Number(/of (\d+)(?:ns|B)? total/.exec(text)?.[1]);
+  const rows: { name: string; flat: number; cum: number }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\d+)(?:ns|B)?\s+[\d.e+-]+%\s+[\d.e+-]+%\s+(\d+)(?:ns|B)?\s+[\d.e+-]+%\s+(.+)$/.exec(line);
+    if (m) rows.push({ flat: Number(m[1]), cum: Number(m[2]), name: m[3]!.replace(/ \((partial-)?inline\)$/, '') });
+  }
+  return { total, rows };
+}
+
+test('labels of the Node SDK upload become label sets', () => {
+  const profile = parsePprof(readFileSync(testdata('pyroscope-nodejs/fresh/wall-cpu-001.pprof.gz')))!;
+  const keys = new Set(profile.samples.labelSets.flat().map((l) => l.key));
+  assert.ok(keys.has('handler'), `label keys: ${[...keys].join(',')}`);
+});
+
+test('inlined functions: a Go location carries several lines', () => {
+  const profile = parsePprof(readFileSync(testdata('go/cpu.pb.gz')))!;
+  const loc = profile.locations;
+  let inlined = 0;
+  for (let i = 0; i < loc.length; i++) if (loc.lineStart[i + 1]! - loc.lineStart[i]! > 1) inlined++;
+  assert.ok(inlined > 0);
+  assert.ok(profile.mappings.length > 0);
+  assert.equal(profile.periodType?.type, 'cpu');
+  assert.equal(profile.period, 10_000_000);
+  assert.ok(profile.durationNs > 4e9);
+  assert.ok(profile.timeNs > 1.7e18);
+});
+
+test('default sample type follows default_sample_type, else the last type', () => {
+  const allocs = parsePprof(readFileSync(testdata('go/allocs.pb.gz')))!;
+  assert.equal(allocs.sampleTypes[allocs.defaultSampleType]?.type, 'alloc_space');
+  const heap = parsePprof(readFileSync(testdata('go/heap.pb.gz')))!;
+  assert.equal(heap.sampleTypes[heap.defaultSampleType]?.type, 'inuse_space');
+});
+
+test('not pprof: text, JSON and empty input return null', () => {
+  for (const text of ['main;work 1\n', '{"a":1}', '', 'hello world']) {
+    assert.equal(parsePprof(new TextEncoder().encode(text)), null, text);
+  }
+});
+
+test('a truncated pprof is a named error with an offset', () => {
+  const raw = serializePprof(parsePprof(readFileSync(testdata('go/cpu.pb.gz')))!, { gzip: false });
+  const cut = raw.subarray(0, Math.floor(raw.length * 0.6));
+  assert.throws(
+    () => parsePprof(cut),
+    (err) => isKilnError(err) && err.code.startsWith('ERR_FORMAT_') && /offset \d+/.test(err.message),
+  );
+});

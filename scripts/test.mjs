@@ -1,0 +1,32 @@
+// Runs every *.test.ts under packages/ and bench/ with Node's own test runner, loading the
+// TypeScript sources directly (tsx, and the "source" export condition of our packages).
+// Usage: npm test [-- path-filter ...]
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function find(dir, out) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) find(path, out);
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = ['packages', 'bench']
+  .flatMap((d) => find(d, []))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+  { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
+);
+process.exit(result.status ?? 1);
