@@ -29,7 +29,12 @@ for (const fixture of pprofFixtures) {
     const profile = parsePprof(readFileSync(testdata(fixture)));
     assert.ok(profile, 'not recognised as pprof');
     const golden = testdata('goldens', 'pprof', fixture.replace(/\//g, '__') + '.txt');
-    assertRoundTrip(profile, golden, (p) => serializePprof(p), (b) => parsePprof(b));
+    assertRoundTrip(
+      profile,
+      golden,
+      (p) => serializePprof(p),
+      (b) => parsePprof(b),
+    );
     // Uncompressed output is pprof too.
     const raw = serializePprof(profile, { gzip: false });
     assert.equal(raw[0], 0x0a, 'starts with a sample_type field');
@@ -54,9 +59,7 @@ for (const golden of topGoldens) {
     const profile = parsePprof(readFileSync(testdata('go', `${profileName}.pb.gz`)))!;
     const typeIndex = profile.sampleTypes.findIndex((t) => t.type === sampleType);
     assert.notEqual(typeIndex, -1);
-    const ours = new Map(
-      selectTopFunctions(buildCallTree(profile, { sampleType: typeIndex })).map((f) => [f.name, f]),
-    );
+    const ours = new Map(selectTopFunctions(buildCallTree(profile, { sampleType: typeIndex })).map((f) => [f.name, f]));
     const theirs = parseTop(readFileSync(testdata('go', golden), 'utf8'));
     assert.equal(theirs.total, sumValues(profile, typeIndex), 'total');
     assert.ok(theirs.rows.length > 0);

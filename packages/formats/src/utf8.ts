@@ -2,9 +2,8 @@ type Utf8Slice = (this: Uint8Array, start: number, end: number) => string;
 
 // Node's Buffer decodes short UTF-8 ranges several times faster than TextDecoder, which
 // matters when a profile has 10,000 symbol strings; browsers fall back to TextDecoder.
-const nodeUtf8Slice: Utf8Slice | undefined = (
-  globalThis as { Buffer?: { prototype: { utf8Slice?: Utf8Slice } } }
-).Buffer?.prototype.utf8Slice;
+const nodeUtf8Slice: Utf8Slice | undefined = (globalThis as { Buffer?: { prototype: { utf8Slice?: Utf8Slice } } })
+  .Buffer?.prototype.utf8Slice;
 const decoder = new TextDecoder();
 
 /** Decodes `bytes[start..end)` as UTF-8; invalid sequences become U+FFFD. */

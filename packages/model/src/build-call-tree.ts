@@ -14,7 +14,7 @@ export interface BuildCallTreeOptions {
  * nothing. A location without lines is named by its address (`0x4a2f10`).
  */
 export function buildCallTree(profile: Profile, options: BuildCallTreeOptions = {}): CallTree {
-  const builder = new CallTreeBuilder();
+  const builder = new CallTreeBuilder(profile.samples.stack.length >> 2);
   addProfileToCallTree(builder, profile, options);
   return builder.build();
 }
@@ -33,31 +33,31 @@ export function addProfileToCallTree(
   const { stackStart, stack, values, length } = profile.samples;
   const stride = profile.sampleTypes.length;
   const filter = options.filter;
-  // Consecutive samples often share their stack (agents that do not aggregate, several label
-  // sets on one stack); remembering the last stack's leaf skips the walk for them.
-  let lastFrom = -1;
-  let lastTo = -1;
-  let lastNode = 0;
+  // Samples often repeat a stack (with other labels, or from agents that do not aggregate):
+  // a stack seen before reuses its leaf node instead of walking the tree again.
+  const firstWithHash = new Map<number, number>();
+  const leafOf = new Int32Array(length);
   for (let s = 0; s < length; s++) {
     const value = values[s * stride + sampleType]!;
     if (value === 0 || (filter !== undefined && !filter(s))) continue;
     const from = stackStart[s]!;
     const to = stackStart[s + 1]!;
-    if (lastFrom >= 0 && sameStack(stack, lastFrom, lastTo, from, to)) {
-      builder.addSelf(lastNode, value);
+    let h = to - from;
+    for (let i = from; i < to; i++) h = Math.imul(h ^ stack[i]!, 0x9e3779b1) ^ (h >>> 15);
+    const first = firstWithHash.get(h);
+    if (first !== undefined && sameStack(stack, stackStart[first]!, stackStart[first + 1]!, from, to)) {
+      builder.addSelf(leafOf[first]!, value);
       continue;
     }
     let node = 0;
     for (let i = to - 1; i >= from; i--) {
       const loc = stack[i]!;
-      const fStart = frames.start[loc]!;
       const fEnd = frames.start[loc + 1]!;
-      for (let f = fStart; f < fEnd; f++) node = builder.child(node, frames.name[f]!);
+      for (let f = frames.start[loc]!; f < fEnd; f++) node = builder.child(node, frames.name[f]!);
     }
     builder.addSelf(node, value);
-    lastFrom = from;
-    lastTo = to;
-    lastNode = node;
+    leafOf[s] = node;
+    if (first === undefined) firstWithHash.set(h, s);
   }
 }
 

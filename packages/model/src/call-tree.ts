@@ -1,5 +1,3 @@
-import { Growable } from './growable.js';
-
 /** The name of the root of every call tree, as in Pyroscope's flamebearer (`names[0]`). */
 export const ROOT_NAME = 'total';
 /** The name of the node that holds what `trimCallTree` cut, as in Pyroscope. */
@@ -73,20 +71,29 @@ export class CallTree {
 export class CallTreeBuilder {
   private readonly names: string[] = [ROOT_NAME];
   private readonly nameIndex = new Map<string, number>([[ROOT_NAME, 0]]);
-  private readonly parent = new Growable(Int32Array, 1024);
-  private readonly nameId = new Growable(Uint32Array, 1024);
-  private readonly self = new Growable(Float64Array, 1024);
-  private slots = new Int32Array(2048).fill(-1);
-  private mask = 2047;
+  // Plain typed arrays grown by hand: this is the hottest loop of ingest and queries.
+  private parent: Int32Array;
+  private nameId: Uint32Array;
+  private self: Float64Array;
+  private length = 1;
+  private slots: Int32Array;
+  private mask: number;
 
-  constructor() {
-    this.parent.push(-1);
-    this.nameId.push(0);
-    this.self.push(0);
+  /** `expectedNodes` sizes the arrays up front; they grow past it as needed. */
+  constructor(expectedNodes = 1024) {
+    const capacity = Math.max(16, Math.min(expectedNodes, 1 << 24));
+    this.parent = new Int32Array(capacity);
+    this.nameId = new Uint32Array(capacity);
+    this.self = new Float64Array(capacity);
+    let slots = 32;
+    while (slots < capacity * 2) slots *= 2;
+    this.slots = new Int32Array(slots).fill(-1);
+    this.mask = slots - 1;
+    this.parent[0] = -1;
   }
 
   get size(): number {
-    return this.parent.length;
+    return this.length;
   }
 
   /** The id of a name in the tree being built; the root's name `total` is id 0. */
@@ -102,31 +109,33 @@ export class CallTreeBuilder {
 
   /** The child of `parent` with name id `nameId`, created when missing. */
   child(parent: number, nameId: number): number {
-    let slot = hash(parent, nameId) & this.mask;
+    const slots = this.slots;
+    const mask = this.mask;
+    let slot = hash(parent, nameId) & mask;
     for (;;) {
-      const node = this.slots[slot]!;
+      const node = slots[slot]!;
       if (node === -1) break;
-      if (this.parent.get(node) === parent && this.nameId.get(node) === nameId) return node;
-      slot = (slot + 1) & this.mask;
+      if (this.parent[node] === parent && this.nameId[node] === nameId) return node;
+      slot = (slot + 1) & mask;
     }
-    const node = this.parent.length;
-    this.parent.push(parent);
-    this.nameId.push(nameId);
-    this.self.push(0);
-    this.slots[slot] = node;
-    if (node * 2 > this.mask) this.rehash();
+    const node = this.length++;
+    if (node === this.parent.length) this.grow();
+    this.parent[node] = parent;
+    this.nameId[node] = nameId;
+    slots[slot] = node;
+    if (node * 2 > mask) this.rehash();
     return node;
   }
 
   addSelf(node: number, value: number): void {
-    this.self.add(node, value);
+    this.self[node] = this.self[node]! + value;
   }
 
   /** Inserts one stack, root first, adding `value` to the self of its last frame. */
   insertStack(namesRootFirst: readonly string[], value: number): number {
     let node = 0;
     for (const name of namesRootFirst) node = this.child(node, this.intern(name));
-    this.self.add(node, value);
+    this.addSelf(node, value);
     return node;
   }
 
@@ -139,25 +148,39 @@ export class CallTreeBuilder {
     const ids = new Int32Array(tree.names.length);
     for (let i = 0; i < ids.length; i++) ids[i] = this.intern(tree.names[i]!);
     map[0] = 0;
-    this.self.add(0, tree.self[0]! * factor);
+    this.addSelf(0, tree.self[0]! * factor);
     for (let i = 1; i < tree.size; i++) {
       const node = this.child(map[tree.parent[i]!]!, ids[tree.nameId[i]!]!);
       map[i] = node;
-      this.self.add(node, tree.self[i]! * factor);
+      this.addSelf(node, tree.self[i]! * factor);
     }
     return map;
   }
 
   build(): CallTree {
-    return assembleCallTree(this.names, this.parent.finish(), this.nameId.finish(), this.self.finish());
+    const n = this.length;
+    return assembleCallTree(this.names, this.parent.slice(0, n), this.nameId.slice(0, n), this.self.slice(0, n));
+  }
+
+  private grow(): void {
+    const capacity = this.parent.length * 2;
+    const parent = new Int32Array(capacity);
+    parent.set(this.parent);
+    const nameId = new Uint32Array(capacity);
+    nameId.set(this.nameId);
+    const self = new Float64Array(capacity);
+    self.set(this.self);
+    this.parent = parent;
+    this.nameId = nameId;
+    this.self = self;
   }
 
   private rehash(): void {
     const capacity = (this.mask + 1) * 2;
     this.slots = new Int32Array(capacity).fill(-1);
     this.mask = capacity - 1;
-    for (let node = 1; node < this.parent.length; node++) {
-      let slot = hash(this.parent.get(node), this.nameId.get(node)) & this.mask;
+    for (let node = 1; node < this.length; node++) {
+      let slot = hash(this.parent[node]!, this.nameId[node]!) & this.mask;
       while (this.slots[slot] !== -1) slot = (slot + 1) & this.mask;
       this.slots[slot] = node;
     }
@@ -193,23 +216,13 @@ export function assembleCallTree(
   const fill = childStart.slice(0, size);
   const childIndex = new Uint32Array(Math.max(size - 1, 0));
   for (let i = 1; i < size; i++) childIndex[fill[parent[i]!]!++] = i;
-  const rank = nameRanks(names);
+  const byName = (a: number, b: number): number => compareNames(names[nameId[a]!]!, names[nameId[b]!]!);
   for (let i = 0; i < size; i++) {
     const from = childStart[i]!;
     const to = childStart[i + 1]!;
-    if (to - from > 1) {
-      const kids = childIndex.subarray(from, to);
-      kids.sort((a, b) => rank[nameId[a]!]! - rank[nameId[b]!]!);
-    }
+    if (to - from > 1) childIndex.subarray(from, to).sort(byName);
   }
   return new CallTree(names, parent, nameId, self, total, childStart, childIndex);
-}
-
-function nameRanks(names: readonly string[]): Uint32Array {
-  const order = Array.from(names.keys()).sort((a, b) => compareNames(names[a]!, names[b]!));
-  const rank = new Uint32Array(names.length);
-  order.forEach((id, r) => (rank[id] = r));
-  return rank;
 }
 
 export function compareNames(a: string, b: string): number {

@@ -77,7 +77,7 @@ export function decodeDiffFlamebearer(fb: DiffFlamebearer): DiffTree {
 /** Trims a diff to `maxNodes` non-root nodes, ranking by max(left total, right total). */
 export function trimDiffTree(diff: DiffTree, maxNodes: number): DiffTree {
   const t = diff.tree;
-  if (t.size - 1 <= maxNodes) return diff;
+  if (maxNodes < 1 || t.size - 1 <= maxNodes) return diff;
   const weight = new Float64Array(t.size);
   for (let i = 0; i < t.size; i++) weight[i] = Math.max(diff.leftTotal[i]!, diff.rightTotal[i]!);
   const keep = selectKeptNodes(t, weight, maxNodes);

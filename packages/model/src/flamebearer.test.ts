@@ -20,7 +20,11 @@ test('single flamebearer matches Pyroscope for a;b 3, a 1, c 2', () => {
     ]),
   );
   assert.deepEqual(fb.names, ['total', 'c', 'a', 'b']);
-  assert.deepEqual(fb.levels, [[0, 6, 0, 0], [0, 4, 1, 2, 0, 2, 2, 1], [1, 3, 3, 3]]);
+  assert.deepEqual(fb.levels, [
+    [0, 6, 0, 0],
+    [0, 4, 1, 2, 0, 2, 2, 1],
+    [1, 3, 3, 3],
+  ]);
   assert.equal(fb.numTicks, 6);
   assert.equal(fb.maxSelf, 3);
 });

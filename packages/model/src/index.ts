@@ -11,7 +11,12 @@ export {
   functionName,
   sumValues,
 } from './profile.js';
-export { ProfileBuilder, type ProfileBuilderOptions, type FunctionInput, type LocationInput } from './profile-builder.js';
+export {
+  ProfileBuilder,
+  type ProfileBuilderOptions,
+  type FunctionInput,
+  type LocationInput,
+} from './profile-builder.js';
 export {
   CallTree,
   CallTreeBuilder,

@@ -6,11 +6,13 @@ import { CallTreeBuilder, OTHER_NAME, type CallTree } from './call-tree.js';
  * (self = total = the cut totals), so every kept node's total and the root's total are
  * unchanged. The `other` nodes count against `maxNodes`.
  *
+ * `maxNodes` below 1 means no limit, as Pyroscope's `max_nodes`.
+ *
  * Ties are broken by position (parents before children), so the kept set always includes the
  * ancestors of every kept node.
  */
 export function trimCallTree(tree: CallTree, maxNodes: number): CallTree {
-  if (tree.size - 1 <= maxNodes) return tree;
+  if (maxNodes < 1 || tree.size - 1 <= maxNodes) return tree;
   return rebuild(tree, selectKeptNodes(tree, tree.total, maxNodes));
 }
 

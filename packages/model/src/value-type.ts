@@ -24,12 +24,6 @@ export function formatProfileTypeId(id: ProfileTypeId): string {
 export function parseProfileTypeId(text: string): ProfileTypeId | null {
   const parts = text.split(':');
   if (parts.length !== 5 || parts.some((p) => p === '')) return null;
-  const [name, sampleType, sampleUnit, periodType, periodUnit] = parts as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [name, sampleType, sampleUnit, periodType, periodUnit] = parts as [string, string, string, string, string];
   return { name, sampleType, sampleUnit, periodType, periodUnit };
 }

@@ -1,0 +1,18 @@
+// npm run bench: prints markdown tables for BENCHMARKS.md. BENCH_RUNS and BENCH_ROUND_MS tune
+// the harness (defaults 9 rounds of 250 ms per case).
+import { cpus } from 'node:os';
+import { benchFlamebearer, benchFolded, benchMerge, benchPprof } from './formats.js';
+
+const only = process.argv.slice(2);
+const sections: [string, () => string][] = [
+  ['pprof decode-and-build', benchPprof],
+  ['folded parse', benchFolded],
+  ['merge', benchMerge],
+  ['flamebearer encode', benchFlamebearer],
+];
+
+console.log(`# bench/formats — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}\n`);
+for (const [name, run] of sections) {
+  if (only.length > 0 && !only.some((o) => name.includes(o))) continue;
+  console.log(`## ${name}\n\n${run()}\n`);
+}

@@ -1,0 +1,10 @@
+import { buildCallTree } from '@kiln/model';
+import { decodePprof } from '../packages/formats/src/pprof.js';
+import { serializePprof } from '../packages/formats/src/pprof-serialize.js';
+import { syntheticCpuProfile } from './synthetic-profile.js';
+const raw = serializePprof(syntheticCpuProfile(), { gzip: false });
+const p = decodePprof(raw);
+const mode = process.argv[2];
+const t0 = performance.now();
+for (let i = 0; i < 300; i++) mode === 'd' ? decodePprof(raw) : buildCallTree(p);
+console.log(mode, ((performance.now() - t0) / 300).toFixed(2), 'ms');

@@ -1,0 +1,26 @@
+export { FormatErrorCode, formatError } from './errors.js';
+export { DEFAULT_DECODE_LIMITS, resolveLimits, type DecodeLimits, type ParseOptions } from './limits.js';
+export { gunzip, gzip, isGzip } from './gzip.js';
+export { isPprof, parsePprof, decodePprof } from './pprof.js';
+export { serializePprof, type SerializePprofOptions } from './pprof-serialize.js';
+export {
+  isFolded,
+  parseFolded,
+  parseLines,
+  serializeFolded,
+  type ParseFoldedOptions,
+  type SerializeFoldedOptions,
+} from './folded.js';
+export { isPerfScript, parsePerfScript } from './perf-script.js';
+export { isSpeedscope, parseSpeedscope, serializeSpeedscope } from './speedscope.js';
+export {
+  isFlamebearerJson,
+  parseFlamebearerJson,
+  serializeFlamebearer,
+  flamebearerMetadata,
+  type FlamebearerProfile,
+  type FlamebearerMetadata,
+  type SerializeFlamebearerOptions,
+} from './flamebearer-json.js';
+export { detectFormat, parseProfile, INPUT_FORMATS, type InputFormat, type ParsedProfile } from './detect.js';
+export { scanProtobuf } from './protobuf-reader.js';
