@@ -1,16 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  buildCallTree,
-  CallTreeBuilder,
-  encodeFlamebearer,
-  mergeCallTrees,
-  type CallTree,
-} from '@kiln/model';
-import { decodePprof, parseFolded, scanProtobuf, serializeFolded, serializePprof } from '@kiln/formats';
+import { buildCallTree, CallTreeBuilder, encodeFlamebearer, mergeCallTrees, type CallTree } from '@kiln/model';
+import { decodePprof, parseFolded, scanVarints, serializeFolded, serializePprof } from '@kiln/formats';
 import { bench, formatRate, table } from './harness.js';
-import { syntheticCpuProfile } from './synthetic-profile.js';
+import { mulberry32, syntheticCpuProfile } from './synthetic-profile.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -25,7 +19,12 @@ function pprofInputs(): PprofInput[] {
   const inputs: PprofInput[] = [
     { name: 'synthetic busy 10 s CPU (5,000 samples)', raw: synthetic, gz: gzipSync(synthetic, { level: 6 }) },
   ];
-  for (const file of ['go/cpu.pb.gz', 'go/heap.pb.gz', 'go/goroutine.pb.gz', 'pyroscope-nodejs/fresh/wall-cpu-001.pprof.gz']) {
+  for (const file of [
+    'go/cpu.pb.gz',
+    'go/heap.pb.gz',
+    'go/goroutine.pb.gz',
+    'pyroscope-nodejs/fresh/wall-cpu-001.pprof.gz',
+  ]) {
     const gz = readFileSync(join(root, 'testdata', file));
     inputs.push({ name: file, gz, raw: gunzipSync(gz) });
   }
@@ -37,32 +36,34 @@ export function benchPprof(): string {
   const rows: (string | number)[][] = [];
   for (const input of pprofInputs()) {
     const gunzip = bench('gunzip', () => gunzipSync(input.gz));
-    const scan = bench('scan', () => scanProtobuf(input.raw));
+    const scan = bench('scan', () => scanVarints(input.raw));
     const decode = bench('decode', () => decodePprof(gunzipSync(input.gz)));
-    const full = bench('decode+build', () => buildCallTree(decodePprof(gunzipSync(input.gz))));
+    const full = bench('decode+tree', () => buildCallTree(decodePprof(gunzipSync(input.gz))));
     const floor = 1 / (1 / gunzip.opsPerSec + 1 / scan.opsPerSec);
     const mb = input.raw.length / 1e6;
     rows.push([
       input.name,
-      `${(input.gz.length / 1024).toFixed(1)} KiB / ${(input.raw.length / 1024).toFixed(1)} KiB`,
+      `${(input.gz.length / 1024).toFixed(1)} / ${(input.raw.length / 1024).toFixed(1)}`,
       formatRate(gunzip.opsPerSec),
       formatRate(scan.opsPerSec),
       formatRate(floor),
-      formatRate(decode.opsPerSec),
+      `${formatRate(decode.opsPerSec)} (${(decode.opsPerSec * mb).toFixed(0)} MB/s)`,
+      `**${(decode.opsPerSec / floor).toFixed(2)}**`,
       `${formatRate(full.opsPerSec)} (${(full.opsPerSec * mb).toFixed(0)} MB/s)`,
-      `${(full.opsPerSec / floor).toFixed(2)}`,
+      (full.opsPerSec / floor).toFixed(2),
     ]);
   }
   return table(
     [
       'pprof input',
-      'gz / raw',
-      'gunzip /s',
-      'bare scan /s',
-      'floor /s (gunzip + scan)',
-      'gunzip + decode /s',
-      'gunzip + decode + build tree /s (raw MB/s)',
-      'ratio to floor (target ≥ 0.5)',
+      'KiB gz / raw',
+      'floor: gunzip /s',
+      'floor: varint scan /s',
+      'floor: gunzip + scan /s',
+      'gunzip + decode + build Profile /s (raw MB/s)',
+      'ratio (target ≥ 0.5)',
+      '… + build call tree /s (raw MB/s)',
+      'ratio',
     ],
     rows,
   );
@@ -103,7 +104,15 @@ export function benchMerge(): string {
   });
   const merged = mergeCallTrees(trees);
   return table(
-    ['merge', 'input nodes', 'merged nodes', 'floor: read every input node /s', 'mergeCallTrees /s', 'ms per merge', 'ratio'],
+    [
+      'merge',
+      'input nodes',
+      'merged nodes',
+      'floor: read every input node /s',
+      'mergeCallTrees /s',
+      'ms per merge',
+      'ratio',
+    ],
     [
       [
         '1,000 CPU profiles (call trees)',
@@ -120,18 +129,15 @@ export function benchMerge(): string {
 
 /** A tree of exactly `size` nodes: a random walk that branches like real call trees. */
 export function treeOfSize(size: number, seed = 7): CallTree {
-  let a = seed;
-  const random = (): number => {
-    a = (a * 1103515245 + 12345) % 2147483648;
-    return a / 2147483648;
-  };
+  const random = mulberry32(seed);
   const b = new CallTreeBuilder();
   const names = Array.from({ length: 5000 }, (_, i) => `pkg${i % 40}.Type${i % 300}.method${i}`);
   const ids = names.map((n) => b.intern(n));
   while (b.size < size) {
     let node = 0;
     const depth = 5 + Math.floor(random() * 35);
-    for (let d = 0; d < depth && b.size < size; d++) node = b.child(node, ids[Math.floor(random() * random() * ids.length)]!);
+    for (let d = 0; d < depth && b.size < size; d++)
+      node = b.child(node, ids[Math.floor(random() * random() * ids.length)]!);
     b.addSelf(node, 1 + Math.floor(random() * 100));
   }
   return b.build();
@@ -152,7 +158,15 @@ export function benchFlamebearer(): string {
   });
   const trimmed = bench('encode maxNodes 8192', () => encodeFlamebearer(tree, { maxNodes: 8192 }));
   return table(
-    ['flamebearer', 'nodes', 'floor: DFS over the tree /s', 'encode all nodes /s', 'ms per encode', 'ratio', 'trim to 8,192 + encode /s'],
+    [
+      'flamebearer',
+      'nodes',
+      'floor: DFS over the tree /s',
+      'encode all nodes /s',
+      'ms per encode',
+      'ratio',
+      'trim to 8,192 + encode /s',
+    ],
     [
       [
         'synthetic call tree',

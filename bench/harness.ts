@@ -33,7 +33,7 @@ export function bench(name: string, fn: () => unknown, options: BenchOptions = {
   for (let r = 0; r < runs; r++) {
     let iters = 0;
     const start = performance.now();
-    let elapsed = 0;
+    let elapsed: number;
     do {
       sink = fn();
       iters++;

@@ -11,7 +11,9 @@ const sections: [string, () => string][] = [
   ['flamebearer encode', benchFlamebearer],
 ];
 
-console.log(`# bench/formats — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}\n`);
+console.log(
+  `# bench/formats — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}\n`,
+);
 for (const [name, run] of sections) {
   if (only.length > 0 && !only.some((o) => name.includes(o))) continue;
   console.log(`## ${name}\n\n${run()}\n`);

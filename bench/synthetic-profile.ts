@@ -59,7 +59,8 @@ export function syntheticCpuProfile(seed = 42): Profile {
   return b.build();
 }
 
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32), so benchmark inputs are the same every run. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,4 +1,4 @@
-// Runs every *.test.ts under packages/ and bench/ with Node's own test runner, loading the
+// Runs every *.test.ts under packages/, bench/ and scripts/ with Node's own test runner, loading the
 // TypeScript sources directly (tsx, and the "source" export condition of our packages).
 // Usage: npm test [-- path-filter ...]
 import { spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ function find(dir, out) {
 }
 
 const filters = process.argv.slice(2);
-const files = ['packages', 'bench']
+const files = ['packages', 'bench', 'scripts']
   .flatMap((d) => find(d, []))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();

@@ -27,6 +27,26 @@ export const FormatErrorCode = {
 
 export type FormatErrorCode = (typeof FormatErrorCode)[keyof typeof FormatErrorCode];
 
+/** What each code means to a user, for docs/errors.md (generated; see scripts/gen-docs.ts). */
+export const FORMAT_ERROR_DOCS: Record<FormatErrorCode, string> = {
+  ERR_FORMAT_TRUNCATED:
+    'The input ends in the middle of a field, a varint or a line. The message gives the byte offset or line.',
+  ERR_FORMAT_INVALID:
+    'The input is in the format but breaks it: a wrong wire type, a reference to an undefined id, a value that is not a number. The message says what and where.',
+  ERR_FORMAT_UNKNOWN:
+    'No parser recognised the input. Kiln reads pprof, speedscope, flamebearer JSON, perf script and folded stacks, gzipped or not.',
+  ERR_FORMAT_BAD_GZIP: 'The input starts like gzip but does not inflate.',
+  ERR_FORMAT_TOO_LARGE: 'The profile is over `maxDecompressedBytes` once inflated.',
+  ERR_FORMAT_TOO_MANY_SAMPLES: 'The profile has more samples than `maxSamples`.',
+  ERR_FORMAT_STACK_TOO_DEEP: 'A stack is deeper than `maxStackDepth`.',
+  ERR_FORMAT_STRING_TOO_LONG: 'A string is longer than `maxStringBytes`.',
+  ERR_FORMAT_TOO_MANY_STRINGS: 'The string table is larger than `maxStrings`.',
+  ERR_FORMAT_TOO_MANY_FUNCTIONS: 'The profile has more functions than `maxFunctions`.',
+  ERR_FORMAT_TOO_MANY_LOCATIONS: 'The profile has more locations than `maxLocations`.',
+  ERR_FORMAT_UNSUPPORTED:
+    'The request cannot be met for this input: a sample type the profile lacks, or a diff flamebearer where one profile is expected.',
+};
+
 export function formatError(
   code: FormatErrorCode,
   message: string,

@@ -31,7 +31,7 @@ test('folded of every Go capture sums by leaf to go tool pprof flat values', () 
       assert.equal(flat.get(name), Number(m[1]), `${file} ${type} flat of ${name}`);
       checked++;
     }
-    assert.ok(checked > 5, `${file}: checked ${checked} functions`);
+    assert.ok(checked >= 5, `${file}: checked ${checked} functions`);
   }
 });
 

@@ -1,5 +1,5 @@
-export { FormatErrorCode, formatError } from './errors.js';
-export { DEFAULT_DECODE_LIMITS, resolveLimits, type DecodeLimits, type ParseOptions } from './limits.js';
+export { FormatErrorCode, FORMAT_ERROR_DOCS, formatError } from './errors.js';
+export { DECODE_LIMITS, DEFAULT_DECODE_LIMITS, resolveLimits, type DecodeLimits, type ParseOptions } from './limits.js';
 export { gunzip, gzip, isGzip } from './gzip.js';
 export { isPprof, parsePprof, decodePprof } from './pprof.js';
 export { serializePprof, type SerializePprofOptions } from './pprof-serialize.js';
@@ -23,4 +23,4 @@ export {
   type SerializeFlamebearerOptions,
 } from './flamebearer-json.js';
 export { detectFormat, parseProfile, INPUT_FORMATS, type InputFormat, type ParsedProfile } from './detect.js';
-export { scanProtobuf } from './protobuf-reader.js';
+export { scanVarints } from './protobuf-reader.js';

@@ -19,34 +19,57 @@ export interface DecodeLimits {
   maxLocations: number;
 }
 
-export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
-  maxDecompressedBytes: 256 * 1024 * 1024,
-  maxSamples: 2_000_000,
-  maxStackDepth: 4_096,
-  maxStringBytes: 65_536,
-  maxStrings: 2_000_000,
-  maxFunctions: 1_000_000,
-  maxLocations: 2_000_000,
-});
+/** Each decode limit: its default, what it bounds, and the error its breach raises. */
+export const DECODE_LIMITS = {
+  maxDecompressedBytes: {
+    default: 256 * 1024 * 1024,
+    error: FormatErrorCode.tooLarge,
+    doc: 'Bytes of a profile after gunzip (or as given when not compressed). zlib stops at the limit, so a gzip bomb costs at most this much memory.',
+  },
+  maxSamples: {
+    default: 2_000_000,
+    error: FormatErrorCode.tooManySamples,
+    doc: 'Samples in one profile (pprof samples, perf script events, folded lines, speedscope samples or events).',
+  },
+  maxStackDepth: {
+    default: 4_096,
+    error: FormatErrorCode.stackTooDeep,
+    doc: "Frames in one sample's stack (locations for pprof).",
+  },
+  maxStringBytes: {
+    default: 65_536,
+    error: FormatErrorCode.stringTooLong,
+    doc: 'Bytes in one string: a symbol, a file name, a label value, a folded stack line.',
+  },
+  maxStrings: {
+    default: 2_000_000,
+    error: FormatErrorCode.tooManyStrings,
+    doc: 'Entries in a pprof string table, or names in a flamebearer.',
+  },
+  maxFunctions: {
+    default: 1_000_000,
+    error: FormatErrorCode.tooManyFunctions,
+    doc: 'Distinct functions in one profile.',
+  },
+  maxLocations: {
+    default: 2_000_000,
+    error: FormatErrorCode.tooManyLocations,
+    doc: 'Distinct locations (addresses) in one profile.',
+  },
+} as const satisfies Record<keyof DecodeLimits, { default: number; error: FormatErrorCode; doc: string }>;
+
+export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze(
+  Object.fromEntries(Object.entries(DECODE_LIMITS).map(([k, v]) => [k, v.default])) as unknown as DecodeLimits,
+);
 
 export function resolveLimits(limits?: Partial<DecodeLimits>): DecodeLimits {
   return { ...DEFAULT_DECODE_LIMITS, ...limits };
 }
 
-const limitCodes = {
-  maxDecompressedBytes: FormatErrorCode.tooLarge,
-  maxSamples: FormatErrorCode.tooManySamples,
-  maxStackDepth: FormatErrorCode.stackTooDeep,
-  maxStringBytes: FormatErrorCode.stringTooLong,
-  maxStrings: FormatErrorCode.tooManyStrings,
-  maxFunctions: FormatErrorCode.tooManyFunctions,
-  maxLocations: FormatErrorCode.tooManyLocations,
-} as const satisfies Record<keyof DecodeLimits, FormatErrorCode>;
-
 /** Throws the limit's named error when `seen` is over it; `where` says where in the input. */
 export function checkLimit(limits: DecodeLimits, limit: keyof DecodeLimits, seen: number, where: string): void {
   if (seen > limits[limit]) {
-    throw formatError(limitCodes[limit], `${limit} is ${limits[limit]}, ${where} has ${seen}`, {
+    throw formatError(DECODE_LIMITS[limit].error, `${limit} is ${limits[limit]}, ${where} has ${seen}`, {
       limit,
       max: limits[limit],
       seen,

@@ -270,7 +270,9 @@ function decode(end: number, limits: DecodeLimits): Profile {
   }
   if (sampleTypes.length === 0) invalid('the profile has no sample_type');
   const periodType =
-    r.periodType.length >= 2 ? valueType(r.periodType[r.periodType.length - 2]!, r.periodType.at(-1)!, 'period_type') : null;
+    r.periodType.length >= 2
+      ? valueType(r.periodType[r.periodType.length - 2]!, r.periodType.at(-1)!, 'period_type')
+      : null;
 
   // Functions.
   const fnCount = r.functions.length / 2;
@@ -467,7 +469,8 @@ function decode(end: number, limits: DecodeLimits): Profile {
       }
     }
     if (valueCount !== stride) invalid(`sample ${s} has ${valueCount} values, the profile has ${stride} sample types`);
-    if (depthTotal - stackStart[s]! > maxDepth) checkLimit(limits, 'maxStackDepth', depthTotal - stackStart[s]!, `sample ${s}`);
+    if (depthTotal - stackStart[s]! > maxDepth)
+      checkLimit(limits, 'maxStackDepth', depthTotal - stackStart[s]!, `sample ${s}`);
     labelSet[s] = rawLabels.length === 0 ? 0 : labels.intern(rawLabels);
   }
   stackStart[sampleCount] = depthTotal;
@@ -499,7 +502,13 @@ function decode(end: number, limits: DecodeLimits): Profile {
     timeNs: r.timeNs,
     durationNs: r.durationNs,
     strings,
-    functions: { length: fnCount, name: fnName, systemName: fnSystemName, filename: fnFilename, startLine: fnStartLine },
+    functions: {
+      length: fnCount,
+      name: fnName,
+      systemName: fnSystemName,
+      filename: fnFilename,
+      startLine: fnStartLine,
+    },
     locations: {
       length: locCount,
       mapping: locMapping,
@@ -532,8 +541,7 @@ class IdIndex {
   constructor(ids: Float64Array, what: string) {
     let max = 0;
     for (let i = 0; i < ids.length; i++) if (ids[i]! > max) max = ids[i]!;
-    const repeated = (id: number): never =>
-      invalid(`${what} id ${id} is ${id === 0 ? 'zero' : 'used twice'}`);
+    const repeated = (id: number): never => invalid(`${what} id ${id} is ${id === 0 ? 'zero' : 'used twice'}`);
     if (max <= 4 * ids.length + 1024) {
       const dense = new Int32Array(max + 1).fill(-1);
       for (let i = 0; i < ids.length; i++) {

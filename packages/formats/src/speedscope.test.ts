@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { buildCallTree, isKilnError, ProfileBuilder, sumValues, type Profile } from '@kiln/model';
 import type { DecodeLimits } from './limits.js';
 import { parsePerfScript } from './perf-script.js';
 import { isSpeedscope, parseSpeedscope, serializeSpeedscope } from './speedscope.js';
-import { assertRoundTrip, dumpProfile, testdata } from './test-helpers/round-trip.js';
+import { assertRoundTrip, dumpProfile, repoRoot, testdata } from './test-helpers/round-trip.js';
 
 // Goldens: testdata/goldens/speedscope/<fixture>.txt; regenerate with
 // `UPDATE_GOLDENS=1 npm test -- speedscope` and review the diff.
@@ -281,25 +282,20 @@ test('perf script captures export to speedscope with the same flame graph', () =
   }
 });
 
-// The official schema ships in the speedscope npm package. Fetch it (outside the repository):
-//   mkdir -p /tmp/speedscope && cd /tmp/speedscope && npm pack speedscope && tar xzf speedscope-*.tgz
-const schemaPath = process.env['SPEEDSCOPE_SCHEMA'] ?? '/tmp/speedscope/package/dist/release/file-format-schema.json';
+// The official schema ships in the speedscope npm package, a dev dependency for this test.
+const schemaPath = join(repoRoot, 'node_modules/speedscope/dist/release/file-format-schema.json');
 
-test(
-  'exported files conform to the official speedscope schema',
-  { skip: !existsSync(schemaPath) && `no schema at ${schemaPath} (see the comment above this test)` },
-  () => {
-    const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as JsonSchema;
-    const check = (value: unknown) => validate(value, schema, schema, '$');
-    assert.notDeepEqual(check({ $schema: SCHEMA_URL, shared: { frames: [{}] }, profiles: [{ type: 'x' }] }), []);
-    for (const name of fixtures) assert.deepEqual(check(JSON.parse(fixture(name).toString('utf8'))), [], name);
-    const exports = [
-      ...fixtures.map((name) => parseSpeedscope(fixture(name))!),
-      parsePerfScript(readFileSync(testdata('perf', 'go/loadgen.perf-script.txt')))!,
-    ];
-    for (const profile of exports) assert.deepEqual(check(JSON.parse(serializeSpeedscope(profile))), []);
-  },
-);
+test('exported files conform to the official speedscope schema', () => {
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as JsonSchema;
+  const check = (value: unknown) => validate(value, schema, schema, '$');
+  assert.notDeepEqual(check({ $schema: SCHEMA_URL, shared: { frames: [{}] }, profiles: [{ type: 'x' }] }), []);
+  for (const name of fixtures) assert.deepEqual(check(JSON.parse(fixture(name).toString('utf8'))), [], name);
+  const exports = [
+    ...fixtures.map((name) => parseSpeedscope(fixture(name))!),
+    parsePerfScript(readFileSync(testdata('perf', 'go/loadgen.perf-script.txt')))!,
+  ];
+  for (const profile of exports) assert.deepEqual(check(JSON.parse(serializeSpeedscope(profile))), []);
+});
 
 interface JsonSchema {
   $ref?: string;

@@ -311,8 +311,10 @@ export interface SerializeSpeedscopeOptions {
  * speedscope lists the profiles of a file as alternatives of one recording, which suits
  * threads, not sample types of different units; pass `sampleType` to export another type.
  * Frames are functions (name, file, start line), inlined functions become frames of their
- * own, samples with value 0 are left out, and other labels are dropped. Units: nanoseconds,
- * microseconds, milliseconds, seconds and bytes carry over; anything else is `none`.
+ * own, samples keep their order (speedscope's time-order view), samples with value 0 are left
+ * out, and other labels are dropped. Units: nanoseconds, microseconds, milliseconds, seconds
+ * and bytes carry over, anything else is `none`; the type's name does not (cpu comes back as
+ * wall). `endValue` is the profile's duration or the total weight, whichever is larger.
  *
  * @example
  *   const json = serializeSpeedscope(profile, { name: 'checkout-service cpu' });

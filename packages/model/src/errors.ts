@@ -19,3 +19,9 @@ export class KilnError extends Error {
 export function isKilnError(err: unknown, code?: string): err is KilnError {
   return err instanceof KilnError && (code === undefined || err.code === code);
 }
+
+/** Codes the model raises, with what each means to a user (for docs/errors.md). */
+export const MODEL_ERROR_DOCS = {
+  ERR_FLAMEBEARER_INVALID:
+    'A flamebearer (Pyroscope flame graph JSON) is malformed: a level whose length is not a multiple of 4 (or 7 for a diff), a name index out of range, or a node that lies under no node of the level above.',
+} as const;
