@@ -46,7 +46,10 @@ function parseStackLines(bytes: Uint8Array, options: ParseFoldedOptions, withVal
   const limits = resolveLimits(options.limits);
   const builder = new ProfileBuilder({ sampleTypes: [options.sampleType ?? DEFAULT_TYPE] });
   const text = bytesToText(bytes);
-  const totals = new Map<string, number>();
+  // Frame name -> location; most frames repeat on many lines.
+  const frames = new Map<string, number>();
+  const locations: number[] = [];
+  const value = [0];
   let lineNo = 0;
   let start = 0;
   while (start < text.length) {
@@ -55,31 +58,64 @@ function parseStackLines(bytes: Uint8Array, options: ParseFoldedOptions, withVal
     lineNo++;
     const line = text.slice(start, end).trim();
     start = end + 1;
-    if (line === '' || line.startsWith('#')) continue;
-    let stack = line;
-    let value = 1;
+    if (line === '' || line.charCodeAt(0) === 35 /* # */) continue;
+    let stackEnd = line.length;
+    value[0] = 1;
     if (withValues) {
       const space = line.lastIndexOf(' ');
-      const digits = line.slice(space + 1);
-      value = Number(digits);
-      if (space <= 0 || !/^-?\d+$/.test(digits) || !Number.isSafeInteger(value)) {
+      const v = space > 0 ? parseInteger(line, space + 1) : NaN;
+      if (Number.isNaN(v)) {
         throw formatError(FormatErrorCode.invalid, `folded line ${lineNo} does not end in an integer value`, {
           line: lineNo,
         });
       }
-      stack = line.slice(0, space);
+      value[0] = v;
+      stackEnd = space;
     }
-    checkLimit(limits, 'maxStringBytes', stack.length, `line ${lineNo}`);
-    totals.set(stack, (totals.get(stack) ?? 0) + value);
-    checkLimit(limits, 'maxSamples', totals.size, `line ${lineNo}`);
-  }
-  for (const [stack, value] of totals) {
-    const frames = stack.split(';').filter((f) => f !== '');
-    checkLimit(limits, 'maxStackDepth', frames.length, `stack "${stack.slice(0, 80)}"`);
-    builder.addStack(frames, [value]);
-    checkLimit(limits, 'maxFunctions', builder.functionCount, 'the file');
+    if (stackEnd > limits.maxStringBytes) checkLimit(limits, 'maxStringBytes', stackEnd, `line ${lineNo}`);
+    locations.length = 0;
+    let from = 0;
+    while (from <= stackEnd) {
+      let to = line.indexOf(';', from);
+      if (to === -1 || to > stackEnd) to = stackEnd;
+      if (to > from) {
+        const name = line.slice(from, to);
+        let loc = frames.get(name);
+        if (loc === undefined) {
+          loc = builder.addFrame(name);
+          frames.set(name, loc);
+          if (frames.size > limits.maxFunctions) checkLimit(limits, 'maxFunctions', frames.size, `line ${lineNo}`);
+        }
+        locations.push(loc);
+      }
+      from = to + 1;
+    }
+    if (locations.length > limits.maxStackDepth)
+      checkLimit(limits, 'maxStackDepth', locations.length, `line ${lineNo}`);
+    locations.reverse();
+    builder.addSample(locations, value);
+    if (builder.sampleCount > limits.maxSamples)
+      checkLimit(limits, 'maxSamples', builder.sampleCount, `line ${lineNo}`);
   }
   return builder.build();
+}
+
+/** The decimal integer from `from` to the end of `s`, or NaN; at most 16 digits (exact in float64). */
+function parseInteger(s: string, from: number): number {
+  let i = from;
+  let negative = false;
+  if (s.charCodeAt(i) === 45 /* - */) {
+    negative = true;
+    i++;
+  }
+  if (i === s.length || s.length - i > 16) return NaN;
+  let v = 0;
+  for (; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
 }
 
 export interface SerializeFoldedOptions {

@@ -1,5 +1,6 @@
 import { ProfileBuilder, type Label, type Profile, type ValueType } from '@kiln/model';
 import { FormatErrorCode, formatError } from './errors.js';
+import { utf8ByteLength } from './utf8.js';
 import { checkLimit, resolveLimits, type DecodeLimits, type ParseOptions } from './limits.js';
 import { bytesToText, looksLikeText } from './text.js';
 
@@ -62,7 +63,8 @@ export function isPerfScript(bytes: Uint8Array): boolean {
  * - Frame names are the symbol without `+0x…`; kernel frames get stackcollapse-perf's `_[k]`
  *   suffix (`do_syscall_64_[k]`) and unresolved user frames are named by their DSO's base
  *   name (`[unknown] (libhelper.so)`, or `[unknown]` without DSO). JIT symbols from perf
- *   maps are kept verbatim (`JS:*fib /app.js:3:13`): V8's tier marks are part of them.
+ *   maps lose V8's code-kind and tier prefix (`JS:*fib /app.js:3:13` -> `fib /app.js:3:13`),
+ *   so a function is one frame whichever tier ran it; the raw symbol stays as system name.
  * - Identical (stack, event, comm, pid, tid) events become one sample; `maxSamples` limits
  *   the events read.
  * - `durationNs` spans the first to the last event; `timeNs` stays 0 (unknown) because perf's
@@ -127,7 +129,7 @@ class PerfScriptParser {
       if (line === '' || line.startsWith('#')) continue;
       const next = parseHeader(line.trimStart());
       if (next === null) throw brokenLine(lineNo, line, lastLine);
-      checkLimit(this.limits, 'maxStringBytes', utf8Length(next.comm), `the comm at line ${lineNo}`);
+      checkLimit(this.limits, 'maxStringBytes', utf8ByteLength(next.comm), `the comm at line ${lineNo}`);
       const leaf = parseFrame(next.tail);
       if (leaf !== null) {
         // Recorded without -g: the header carries the only frame, and the next line may be the
@@ -145,8 +147,8 @@ class PerfScriptParser {
   private internFrame(frame: Frame, key: string, lineNo: number): number {
     let i = this.frameIndex.get(key);
     if (i === undefined) {
-      checkLimit(this.limits, 'maxStringBytes', utf8Length(frame.symbol), `the symbol at line ${lineNo}`);
-      checkLimit(this.limits, 'maxStringBytes', utf8Length(frame.dso), `the DSO at line ${lineNo}`);
+      checkLimit(this.limits, 'maxStringBytes', utf8ByteLength(frame.symbol), `the symbol at line ${lineNo}`);
+      checkLimit(this.limits, 'maxStringBytes', utf8ByteLength(frame.dso), `the DSO at line ${lineNo}`);
       i = this.frames.length;
       this.frames.push(frame);
       this.frameIndex.set(key, i);
@@ -360,9 +362,21 @@ function stripOffset(symbol: string): string {
 function frameName(symbol: string, dso: string, addressHex: string): string {
   const unknown = symbol === '' || symbol === '[unknown]';
   if (isKernel(dso, addressHex)) return `${unknown ? '[unknown]' : symbol}_[k]`;
-  if (!unknown) return symbol;
+  if (!unknown) return dso.startsWith('/tmp/perf-') ? jitName(symbol) : symbol;
   if (dso === '' || dso === '[unknown]') return '[unknown]';
   return `[unknown] (${dso.slice(dso.lastIndexOf('/') + 1)})`;
+}
+
+/**
+ * V8's perf-map names carry the code kind and a tier mark (`JS:*fib /app.js:3:13`,
+ * `LazyCompile:~fib ...`: `*` optimized, `~` interpreted, `^` baseline). One function is one
+ * frame whatever tier ran it, so the prefix goes; other JIT names are kept.
+ */
+function jitName(symbol: string): string {
+  const m = /^(?:JS|LazyCompile|Function|InterpretedFunction):[*~^+]?/.exec(symbol);
+  if (m === null) return symbol;
+  const rest = symbol.slice(m[0].length);
+  return rest.startsWith(' ') ? `(anonymous)${rest}` : rest;
 }
 
 /**
@@ -388,14 +402,4 @@ function isSpace(c: number): boolean {
 
 function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-}
-
-/** UTF-8 byte length without encoding: each half of a surrogate pair counts 2 of its 4 bytes. */
-function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) n += c < 0x800 || (c & 0xf800) === 0xd800 ? 1 : 2;
-  }
-  return n;
 }

@@ -1,5 +1,6 @@
 import { ProfileBuilder, type Label, type Profile, type ValueType } from '@kiln/model';
 import { FormatErrorCode, formatError } from './errors.js';
+import { utf8ByteLength } from './utf8.js';
 import { checkLimit, resolveLimits, type DecodeLimits, type ParseOptions } from './limits.js';
 import { bytesToText } from './text.js';
 
@@ -145,7 +146,7 @@ class SpeedscopeReader {
     this.profiles.forEach((value, p) => {
       const profile = value as Record<string, unknown>;
       const name = typeof profile['name'] === 'string' ? profile['name'] : `profile ${p}`;
-      checkLimit(this.limits, 'maxStringBytes', utf8Length(name), `profiles[${p}].name`);
+      checkLimit(this.limits, 'maxStringBytes', utf8ByteLength(name), `profiles[${p}].name`);
       const weights = new Map<number, number>();
       const scale = UNITS[profile['unit'] as SpeedscopeUnit].scale;
       if (profile['type'] === 'sampled') this.readSampled(profile, p, scale, weights);
@@ -278,8 +279,8 @@ class SpeedscopeReader {
     const line = f['line'] ?? 0;
     if (typeof file !== 'string') throw invalid(`${where}.file is not a string`);
     if (typeof line !== 'number' || !Number.isFinite(line)) throw invalid(`${where}.line is not a number`);
-    checkLimit(this.limits, 'maxStringBytes', utf8Length(f['name']), `${where}.name`);
-    checkLimit(this.limits, 'maxStringBytes', utf8Length(file), `${where}.file`);
+    checkLimit(this.limits, 'maxStringBytes', utf8ByteLength(f['name']), `${where}.name`);
+    checkLimit(this.limits, 'maxStringBytes', utf8ByteLength(file), `${where}.file`);
     // Chrome's convention for a function without a name; '' would show as an address.
     const fn = this.builder.addFunction({ name: f['name'] || '(anonymous)', filename: file, startLine: line });
     loc = this.builder.addLocation({ lines: [{ fn, line }] });
@@ -404,14 +405,4 @@ function invalid(message: string, profile?: number, event?: number) {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** UTF-8 byte length without encoding: each half of a surrogate pair counts 2 of its 4 bytes. */
-function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) n += c < 0x800 || (c & 0xf800) === 0xd800 ? 1 : 2;
-  }
-  return n;
 }

@@ -12,3 +12,13 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
   if (nodeUtf8Slice !== undefined) return nodeUtf8Slice.call(bytes, start, end);
   return decoder.decode(bytes.subarray(start, end));
 }
+
+/** UTF-8 byte length of a string without encoding it; a surrogate pair counts 4 bytes. */
+export function utf8ByteLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) n += c < 0x800 || (c & 0xf800) === 0xd800 ? 1 : 2;
+  }
+  return n;
+}
