@@ -12,7 +12,8 @@ import { decodeUtf8 } from './utf8.js';
 // The cursor lives in module variables rather than an object so V8 keeps it in registers
 // across the tight varint loops; decodePprof is synchronous and never re-entered.
 
-let buf: Uint8Array = new Uint8Array(0);
+const EMPTY = new Uint8Array(0);
+let buf: Uint8Array = EMPTY;
 let pos = 0;
 
 const TWO_63 = 9223372036854775808;
@@ -104,7 +105,7 @@ export function decodePprof(bytes: Uint8Array, limits: DecodeLimits = resolveLim
   try {
     return decode(bytes.length, limits);
   } finally {
-    buf = new Uint8Array(0);
+    buf = EMPTY;
   }
 }
 
@@ -130,6 +131,8 @@ interface Ranges {
 function scanTopLevel(end: number, limits: DecodeLimits): Ranges {
   const maxStringBytes = limits.maxStringBytes;
   const maxStrings2 = 2 * limits.maxStrings;
+  const maxLocations2 = 2 * limits.maxLocations;
+  const maxFunctions2 = 2 * limits.maxFunctions;
   const r: Ranges = {
     samples: [],
     locations: [],
@@ -162,9 +165,9 @@ function scanTopLevel(end: number, limits: DecodeLimits): Ranges {
           if (list.length > 2 * limits.maxSamples) checkLimit(limits, 'maxSamples', list.length / 2, 'the profile');
         } else if (field === 4) {
           r.locationBytes += e - pos;
-          checkLimit(limits, 'maxLocations', list.length / 2, 'the profile');
+          if (list.length > maxLocations2) checkLimit(limits, 'maxLocations', list.length / 2, 'the profile');
         } else if (field === 5) {
-          checkLimit(limits, 'maxFunctions', list.length / 2, 'the profile');
+          if (list.length > maxFunctions2) checkLimit(limits, 'maxFunctions', list.length / 2, 'the profile');
         } else if (field === 6) {
           if (e - pos > maxStringBytes) {
             checkLimit(limits, 'maxStringBytes', e - pos, `string ${list.length / 2 - 1} at offset ${pos}`);
@@ -419,7 +422,7 @@ function decode(end: number, limits: DecodeLimits): Profile {
     pos = r.samples[2 * s]!;
     stackStart[s] = depthTotal;
     let valueCount = 0;
-    rawLabels.length = 0;
+    let labelNumbers = 0;
     while (pos < e) {
       const tag = varint(e);
       if (tag === 10) {
@@ -454,8 +457,9 @@ function decode(end: number, limits: DecodeLimits): Profile {
         valueCount++;
       } else if (tag === 26) {
         const le = fieldEnd(e);
-        const at = rawLabels.length;
-        rawLabels.push(0, 0, 0, 0);
+        const at = labelNumbers;
+        labelNumbers += 4;
+        rawLabels[at] = rawLabels[at + 1] = rawLabels[at + 2] = rawLabels[at + 3] = 0;
         while (pos < le) {
           const t = varint(le);
           if (t === 8) rawLabels[at] = varint(le);
@@ -471,7 +475,7 @@ function decode(end: number, limits: DecodeLimits): Profile {
     if (valueCount !== stride) invalid(`sample ${s} has ${valueCount} values, the profile has ${stride} sample types`);
     if (depthTotal - stackStart[s]! > maxDepth)
       checkLimit(limits, 'maxStackDepth', depthTotal - stackStart[s]!, `sample ${s}`);
-    labelSet[s] = rawLabels.length === 0 ? 0 : labels.intern(rawLabels);
+    labelSet[s] = labelNumbers === 0 ? 0 : labels.intern(rawLabels, labelNumbers);
   }
   stackStart[sampleCount] = depthTotal;
 
@@ -577,24 +581,24 @@ class LabelSetTable {
   readonly sets: number[][] = [[]];
   private readonly byHash = new Map<number, number[]>();
 
-  /** The id of the set; `raw` is copied when the set is new, so callers may reuse it. */
-  intern(raw: number[]): number {
-    let h = raw.length;
-    for (let i = 0; i < raw.length; i++) h = (Math.imul(h ^ (raw[i]! | 0), 0x9e3779b1) + i) | 0;
+  /** The id of the set in `raw[0..n)`; it is copied when new, so callers may reuse `raw`. */
+  intern(raw: number[], n: number): number {
+    let h = n;
+    for (let i = 0; i < n; i++) h = (Math.imul(h ^ (raw[i]! | 0), 0x9e3779b1) + i) | 0;
     const candidates = this.byHash.get(h);
     if (candidates !== undefined) {
-      for (const id of candidates) if (sameNumbers(this.sets[id]!, raw)) return id;
+      for (const id of candidates) if (sameNumbers(this.sets[id]!, raw, n)) return id;
     }
     const id = this.sets.length;
-    this.sets.push(raw.slice());
+    this.sets.push(raw.slice(0, n));
     if (candidates === undefined) this.byHash.set(h, [id]);
     else candidates.push(id);
     return id;
   }
 }
 
-function sameNumbers(a: number[], b: number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameNumbers(a: number[], b: number[], n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
