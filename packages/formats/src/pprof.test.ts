@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { buildCallTree, isKilnError, selectTopFunctions, sumValues } from '@kiln/model';
+import { buildCallTree, isKilnError, mergeProfiles, selectTopFunctions, sumValues } from '@kiln/model';
 import { parsePprof } from './pprof.js';
 import { serializePprof } from './pprof-serialize.js';
 import { assertRoundTrip, testdata } from './test-helpers/round-trip.js';
@@ -123,4 +123,23 @@ test('a truncated pprof is a named error with an offset', () => {
     () => parsePprof(cut),
     (err) => isKilnError(err) && err.code.startsWith('ERR_FORMAT_') && /offset \d+/.test(err.message),
   );
+});
+
+test('merging real profiles: heap and allocs add up per function, and survive pprof', () => {
+  const heap = parsePprof(readFileSync(testdata('go/heap.pb.gz')))!;
+  const allocs = parsePprof(readFileSync(testdata('go/allocs.pb.gz')))!;
+  const merged = mergeProfiles([heap, allocs]);
+  const back = parsePprof(serializePprof(merged))!;
+  for (let t = 0; t < heap.sampleTypes.length; t++) {
+    const want = new Map<string, number>();
+    for (const p of [heap, allocs]) {
+      for (const f of selectTopFunctions(buildCallTree(p, { sampleType: t }))) {
+        want.set(f.name, (want.get(f.name) ?? 0) + f.self);
+      }
+    }
+    for (const f of selectTopFunctions(buildCallTree(back, { sampleType: t }))) {
+      assert.equal(f.self, want.get(f.name), `${heap.sampleTypes[t]!.type} self of ${f.name}`);
+    }
+  }
+  assert.ok(merged.samples.length < heap.samples.length + allocs.samples.length, 'equal samples aggregate');
 });

@@ -10,6 +10,11 @@ export interface ProfileBuilderOptions {
   timeNs?: number;
   durationNs?: number;
   comments?: readonly string[];
+  /**
+   * Add up samples with the same stack and labels into one sample instead of keeping each.
+   * Costs a map lookup per sample; used when merging profiles.
+   */
+  aggregate?: boolean;
 }
 
 export interface FunctionInput {
@@ -60,10 +65,13 @@ export class ProfileBuilder {
   private readonly labelSetIndex = new Map<string, number>([['[]', 0]]);
   private readonly simpleLocation = new Map<string, number>();
   private readonly stride: number;
+  private readonly sampleIndex: Map<string, number> | null;
+  private readonly mappingIndex = new Map<string, number>();
 
   constructor(private readonly options: ProfileBuilderOptions) {
     if (options.sampleTypes.length === 0) throw new RangeError('a profile needs at least one sample type');
     this.stride = options.sampleTypes.length;
+    this.sampleIndex = options.aggregate ? new Map() : null;
     this.locLineStart.push(0);
     this.stackStart.push(0);
   }
@@ -108,8 +116,9 @@ export class ProfileBuilder {
     return i;
   }
 
+  /** Adds a mapping; an identical mapping added before is reused. */
   addMapping(mapping: Partial<Mapping> & { filename: string }): number {
-    this.mappings.push({
+    const full: Mapping = {
       memoryStart: 0,
       memoryLimit: 0,
       fileOffset: 0,
@@ -119,8 +128,15 @@ export class ProfileBuilder {
       hasLineNumbers: false,
       hasInlineFrames: false,
       ...mapping,
-    });
-    return this.mappings.length - 1;
+    };
+    const key = JSON.stringify(full);
+    let i = this.mappingIndex.get(key);
+    if (i === undefined) {
+      i = this.mappings.length;
+      this.mappings.push(full);
+      this.mappingIndex.set(key, i);
+    }
+    return i;
   }
 
   addLocation(input: LocationInput): number {
@@ -159,10 +175,20 @@ export class ProfileBuilder {
     if (values.length !== this.stride) {
       throw new RangeError(`sample has ${values.length} values, profile has ${this.stride} sample types`);
     }
+    const labelSet = labels && labels.length > 0 ? this.internLabels(labels) : 0;
+    if (this.sampleIndex !== null) {
+      const key = `${labelSet}|${Array.prototype.join.call(locations, ',')}`;
+      const existing = this.sampleIndex.get(key);
+      if (existing !== undefined) {
+        for (let i = 0; i < values.length; i++) this.values.add(existing * this.stride + i, values[i]!);
+        return;
+      }
+      this.sampleIndex.set(key, this.labelSet.length);
+    }
     for (let i = 0; i < locations.length; i++) this.stack.push(locations[i]!);
     this.stackStart.push(this.stack.length);
     for (let i = 0; i < values.length; i++) this.values.push(values[i]!);
-    this.labelSet.push(labels && labels.length > 0 ? this.internLabels(labels) : 0);
+    this.labelSet.push(labelSet);
   }
 
   /** Adds a sample from frame names, root first, as folded stacks write them. */
