@@ -20,7 +20,7 @@ perf script -i burn.perf.data -F comm,pid,tid,time,event,ip,sym,symoff,dso,perio
 
 # ---- Go: same program as testdata/go/main.go, without the HTTP server
 cd "$W/go"
-cp "$HERE/go/main.go" .
+cp "$HERE/../go/main.go" .
 GOPROXY=off GOFLAGS=-mod=mod go build -o loadgen main.go
 $REC -o loadgen.perf.data -- ./loadgen -duration 1.5s -workers 2
 perf script -i loadgen.perf.data > "$HERE/go/loadgen.perf-script.txt"
