@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { buildCallTree, isKilnError, ProfileBuilder, sumValues, type Profile } from '@kiln/model';
+import { buildCallTree, isKilnError, ProfileBuilder, selectTopFunctions, sumValues, type Profile } from '@kiln/model';
 import type { DecodeLimits } from './limits.js';
 import { parsePerfScript } from './perf-script.js';
 import { isSpeedscope, parseSpeedscope, serializeSpeedscope } from './speedscope.js';
@@ -11,9 +11,14 @@ import { assertRoundTrip, dumpProfile, repoRoot, testdata } from './test-helpers
 
 // Goldens: testdata/goldens/speedscope/<fixture>.txt; regenerate with
 // `UPDATE_GOLDENS=1 npm test -- speedscope` and review the diff.
-const fixtures = readdirSync(testdata('speedscope'))
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+// Hand-made fixtures at the top, and real/: files exported by speedscope 1.25.0 itself from real
+// captures (testdata/speedscope/real/README.md says how).
+const fixtures = [
+  ...readdirSync(testdata('speedscope')).filter((f) => f.endsWith('.json')),
+  ...readdirSync(testdata('speedscope', 'real'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => `real/${f}`),
+].sort();
 
 const SCHEMA_URL = 'https://www.speedscope.app/file-format-schema.json';
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -60,7 +65,48 @@ function assertFormatError(fn: () => unknown, code: string, message?: RegExp): v
 }
 
 test('there are speedscope fixtures to test', () => {
-  assert.deepEqual(fixtures, ['evented.speedscope.json', 'multi-profile.speedscope.json', 'sampled.speedscope.json']);
+  assert.deepEqual(fixtures, [
+    'evented.speedscope.json',
+    'multi-profile.speedscope.json',
+    'real/go-cpu.speedscope.json',
+    'real/node-cpuprofile.speedscope.json',
+    'real/perf-c-pid-tid.speedscope.json',
+    'real/perf-c.speedscope.json',
+    'sampled.speedscope.json',
+  ]);
+});
+
+test("speedscope's own export of a Go CPU profile reads back with pprof's totals", () => {
+  // speedscope exported go/cpu.pb.gz's cpu/nanoseconds as an evented profile whose time is
+  // cumulative CPU time. It keeps only the outermost function of an inlined location, so time
+  // of inlined functions moves to their inliner; every function pprof never saw inlined must
+  // keep go tool pprof's cum exactly.
+  const profile = parseSpeedscope(fixture('real/go-cpu.speedscope.json'))!;
+  const tree = buildCallTree(profile);
+  assert.equal(tree.totalValue, 7_000_000_000);
+  const cum = new Map<string, number>();
+  const top = readFileSync(testdata('go', 'cpu.cpu.top.txt'), 'utf8');
+  for (const m of top.matchAll(/^\s*\d+ns\s+\S+%\s+\S+%\s+(\d+)ns\s+\S+%\s+(.+)$/gm)) {
+    cum.set(m[2]!, Number(m[1]));
+  }
+  const ours = selectTopFunctions(tree).filter((f) => cum.has(f.name));
+  for (const f of ours) assert.equal(f.total, cum.get(f.name), `cum of ${f.name}`);
+  assert.ok(ours.length > 100, `checked ${ours.length}`);
+});
+
+test("speedscope's own export of perf script keeps one profile per thread", () => {
+  const profile = parseSpeedscope(fixture('real/perf-c.speedscope.json'))!;
+  const threads = new Set(
+    profile.samples.labelSets
+      .flat()
+      .filter((l) => l.key === 'thread')
+      .map((l) => l.str),
+  );
+  assert.equal(threads.size, 4);
+  assert.ok(
+    [...threads].some((t) => t?.startsWith('io worker')),
+    [...threads].join(', '),
+  );
 });
 
 for (const name of fixtures) {
