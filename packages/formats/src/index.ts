@@ -23,4 +23,4 @@ export {
   type SerializeFlamebearerOptions,
 } from './flamebearer-json.js';
 export { detectFormat, parseProfile, INPUT_FORMATS, type InputFormat, type ParsedProfile } from './detect.js';
-export { scanVarints } from './protobuf-reader.js';
+export { scanVarints } from './varint-scan.js';

@@ -97,6 +97,33 @@ function fieldEnd(end: number): number {
   return e;
 }
 
+/**
+ * Whether the first fields (up to 16) are profile.proto fields with the wire types their
+ * numbers must have and lengths that fit: cheap, and false for text and JSON.
+ */
+export function sniffPprof(bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return false;
+  buf = bytes;
+  pos = 0;
+  try {
+    for (let i = 0; i < 16 && pos < bytes.length; i++) {
+      const tag = varint(bytes.length);
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (field < 1 || field > 14) return false;
+      // Fields 1-6 and 11 are messages, strings or packed (2); 13 may be packed or not.
+      const lengthDelimited = field <= 6 || field === 11;
+      if (lengthDelimited ? wire !== 2 : field === 13 ? wire !== 0 && wire !== 2 : wire !== 0) return false;
+      skip(wire, bytes.length);
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    buf = EMPTY;
+  }
+}
+
 /** Decodes uncompressed profile.proto bytes into the columnar Profile. */
 export function decodePprof(bytes: Uint8Array, limits: DecodeLimits = resolveLimits()): Profile {
   checkLimit(limits, 'maxDecompressedBytes', bytes.length, 'the profile');

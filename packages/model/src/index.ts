@@ -1,5 +1,4 @@
 export { KilnError, isKilnError, MODEL_ERROR_DOCS } from './errors.js';
-export { Growable } from './growable.js';
 export { type ValueType, type ProfileTypeId, formatProfileTypeId, parseProfileTypeId } from './value-type.js';
 export {
   type Profile,
