@@ -1,0 +1,48 @@
+/**
+ * Content-derived 64-bit ids. A function's id hashes its name; a stack's id hashes its
+ * parent stack's id with its function's id; a series' id hashes its sorted labels. Any writer
+ * (this process, another node, the ClickHouse backend) computes the same id for the same
+ * content, so ids never need a central counter.
+ *
+ * An id is held as two uint32 halves (hi, lo) in JS, and as UBIGINT in the database.
+ */
+
+/** Two independent 32-bit hashes (FNV-1a style, different seeds and multipliers) of a string. */
+export function hashString(text: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return [fmix(a ^ text.length) >>> 0, fmix(b + Math.imul(text.length, 0x27d4eb2f)) >>> 0];
+}
+
+/** The id of a child: a mix of the parent's id and the function's id. */
+export function childId(parentHi: number, parentLo: number, fnHi: number, fnLo: number): [number, number] {
+  const hi = fmix(Math.imul(parentHi ^ 0x9e3779b9, 0x85ebca6b) ^ fnHi ^ Math.imul(parentLo, 0xc2b2ae35));
+  const lo = fmix(Math.imul(parentLo ^ 0x7f4a7c15, 0xcc9e2d51) ^ fnLo ^ Math.imul(hi, 0x1b873593));
+  return [hi >>> 0, lo >>> 0];
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+export function toBigInt(hi: number, lo: number): bigint {
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+export function fromBigInt(id: bigint): [number, number] {
+  return [Number(id >> 32n), Number(id & 0xffffffffn)];
+}
+
+/** The root of every stack tree: id 0. */
+export const ROOT_ID: [number, number] = [0, 0];

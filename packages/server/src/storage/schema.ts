@@ -1,0 +1,79 @@
+/**
+ * The embedded store's on-disk layout, declared as data. docs/storage-format.md explains it.
+ *
+ *   <dataDir>/FORMAT                       {"format":"kiln-embedded","version":1}
+ *   <dataDir>/meta.duckdb                  dictionaries: functions, stacks, series
+ *   <dataDir>/retention.json               per level, where retention has deleted data up to
+ *   <dataDir>/samples/<level>/<startMs>.duckdb   one partition of one resolution level
+ */
+export const FORMAT_NAME = 'kiln-embedded';
+/** Bump on any change a previous Kiln could misread; opening checks it. */
+export const FORMAT_VERSION = 1;
+
+export interface Column {
+  name: string;
+  type: string;
+  doc: string;
+}
+
+export interface Table {
+  name: string;
+  doc: string;
+  columns: readonly Column[];
+}
+
+export const META_TABLES: readonly Table[] = [
+  {
+    name: 'functions',
+    doc: 'Function names, stored once per tenant.',
+    columns: [
+      { name: 'tenant', type: 'VARCHAR NOT NULL', doc: 'tenant id' },
+      { name: 'id', type: 'UBIGINT NOT NULL', doc: 'content id: hash of the name' },
+      { name: 'name', type: 'VARCHAR NOT NULL', doc: 'function name as the flame graph shows it' },
+    ],
+  },
+  {
+    name: 'stacks',
+    doc: 'Call stacks as a tree of parent pointers, stored once per tenant; a sample names its leaf.',
+    columns: [
+      { name: 'tenant', type: 'VARCHAR NOT NULL', doc: 'tenant id' },
+      { name: 'id', type: 'UBIGINT NOT NULL', doc: 'content id: hash of parent_id and function_id' },
+      { name: 'parent_id', type: 'UBIGINT NOT NULL', doc: 'the caller stack; 0 for a root frame' },
+      { name: 'function_id', type: 'UBIGINT NOT NULL', doc: 'this frame' },
+    ],
+  },
+  {
+    name: 'series',
+    doc: 'One row per series: a label set (with service_name and __profile_type__).',
+    columns: [
+      { name: 'tenant', type: 'VARCHAR NOT NULL', doc: 'tenant id' },
+      { name: 'id', type: 'UBIGINT NOT NULL', doc: 'content id: hash of the sorted labels' },
+      { name: 'profile_type', type: 'VARCHAR NOT NULL', doc: 'name:sample_type:sample_unit:period_type:period_unit' },
+      { name: 'labels', type: 'VARCHAR NOT NULL', doc: 'the labels as a JSON object, keys sorted' },
+    ],
+  },
+];
+
+export const PARTITION_TABLES: readonly Table[] = [
+  {
+    name: 'samples',
+    doc: 'Values per (series, cell, stack). Rows are summed when read; a cell may hold several rows per stack.',
+    columns: [
+      { name: 'tenant', type: 'VARCHAR NOT NULL', doc: 'tenant id' },
+      { name: 'series_id', type: 'UBIGINT NOT NULL', doc: 'series.id' },
+      { name: 'ts', type: 'BIGINT NOT NULL', doc: 'cell start, Unix ms, a multiple of the level width' },
+      { name: 'stack_id', type: 'UBIGINT NOT NULL', doc: 'stacks.id of the leaf frame' },
+      { name: 'value', type: 'DOUBLE NOT NULL', doc: 'self value of that stack in the cell' },
+    ],
+  },
+  {
+    name: 'rollup_state',
+    doc: 'One row: cells of this partition starting before watermark_ms are summed from the level below.',
+    columns: [{ name: 'watermark_ms', type: 'BIGINT NOT NULL', doc: 'Unix ms' }],
+  },
+];
+
+export function createTableSql(table: Table, schema?: string): string {
+  const name = schema ? `${schema}.${table.name}` : table.name;
+  return `CREATE TABLE IF NOT EXISTS ${name} (${table.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`;
+}
