@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODEL_ERROR_DOCS } from '@kiln/model';
 import { DECODE_LIMITS, FORMAT_ERROR_DOCS } from '@kiln/formats';
+import { STORAGE_ERRORS, STORAGE_LIMITS } from '@kiln/server';
 
 export const errorsDocPath = join(import.meta.dirname, '..', 'docs', 'errors.md');
 
@@ -24,6 +25,7 @@ export function renderErrorsDoc(): string {
     '| --- | --- |',
   ];
   const all: Record<string, string> = { ...FORMAT_ERROR_DOCS, ...MODEL_ERROR_DOCS };
+  for (const [code, e] of Object.entries(STORAGE_ERRORS)) all[code] = `${e.doc} Rejection reason \`${e.reason}\`.`;
   for (const code of Object.keys(all).sort()) lines.push(`| \`${code}\` | ${all[code]} |`);
   lines.push(
     '',
@@ -36,6 +38,20 @@ export function renderErrorsDoc(): string {
     '| --- | --- | --- | --- |',
   );
   for (const [name, limit] of Object.entries(DECODE_LIMITS)) {
+    lines.push(`| \`${name}\` | ${limit.default.toLocaleString('en-US')} | \`${limit.error}\` | ${limit.doc} |`);
+  }
+  lines.push(
+    '',
+    '## Storage limits',
+    '',
+    'The embedded store checks these per tenant on every write (`StorageLimits` in',
+    'packages/server/src/storage/limits.ts). A profile that breaks one is rejected with the error',
+    'and its reason; the rest of its batch is written.',
+    '',
+    '| limit | default | error | what it bounds |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const [name, limit] of Object.entries(STORAGE_LIMITS)) {
     lines.push(`| \`${name}\` | ${limit.default.toLocaleString('en-US')} | \`${limit.error}\` | ${limit.doc} |`);
   }
   return lines.join('\n') + '\n';

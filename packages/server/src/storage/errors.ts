@@ -37,6 +37,10 @@ export const STORAGE_ERRORS = {
     reason: 'format_version',
     doc: 'The data directory was written by a Kiln with another on-disk format version; the message names both. Kiln refuses to open it rather than misread it.',
   },
+  ERR_STORAGE_INVALID_MATCHER: {
+    reason: 'invalid_matcher',
+    doc: 'A `=~` or `!~` matcher holds a regular expression that does not compile; the message quotes it.',
+  },
   ERR_STORAGE_CLOSED: {
     reason: 'store_closed',
     doc: 'A call reached the store after `close()`.',

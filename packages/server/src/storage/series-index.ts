@@ -1,3 +1,4 @@
+import { storageError } from './errors.js';
 import type { Labels, Matcher } from './profile-store.js';
 
 export interface SeriesEntry {
@@ -64,12 +65,20 @@ function compileMatcher(m: Matcher): (labels: Labels) => boolean {
     case '!=':
       return (l) => get(l) !== m.value;
     case '=~': {
-      const re = new RegExp(`^(?:${m.value})$`, 'u');
+      const re = anchored(m);
       return (l) => re.test(get(l));
     }
     case '!~': {
-      const re = new RegExp(`^(?:${m.value})$`, 'u');
+      const re = anchored(m);
       return (l) => !re.test(get(l));
     }
+  }
+}
+
+function anchored(m: Matcher): RegExp {
+  try {
+    return new RegExp(`^(?:${m.value})$`, 'u');
+  } catch (err) {
+    throw storageError('ERR_STORAGE_INVALID_MATCHER', `${m.name}${m.op}"${m.value}": ${(err as Error).message}`);
   }
 }

@@ -1,0 +1,17 @@
+export type {
+  ProfileStore,
+  ProfileInput,
+  Labels,
+  Matcher,
+  WriteResult,
+  RejectedProfile,
+  SelectQuery,
+  SelectSeriesQuery,
+  LabelQuery,
+  TimeSeries,
+  RetentionResult,
+} from './storage/profile-store.js';
+export { openEmbeddedStore, EmbeddedStore, type EmbeddedStoreOptions } from './storage/embedded-store.js';
+export { STORAGE_ERRORS, type StorageErrorCode } from './storage/errors.js';
+export { STORAGE_LIMITS, type StorageLimits } from './storage/limits.js';
+export { LEVELS, DEFAULT_RETENTION, type RetentionPolicy } from './storage/rollups.js';
