@@ -28,6 +28,12 @@ export class Dictionary {
   readonly functionNames: string[] = [];
   private readonly functionByName = new Map<string, number>();
   readonly stacks = new IdTable(4096);
+  /**
+   * (parent index + 1, function index) of every stack, added in step with `stacks` so that
+   * both give the same dense index: finding a known stack is one integer-pair lookup, with no
+   * 64-bit id to compute.
+   */
+  private readonly paths = new IdTable(4096);
   private stackParent = new Int32Array(4096);
   private stackFunction = new Int32Array(4096);
   /** Entries added since the last `takeNew()`; the writer stores them. */
@@ -53,6 +59,7 @@ export class Dictionary {
     const before = this.stacks.size;
     const index = this.stacks.add(hi, lo);
     if (this.stacks.size !== before) {
+      this.paths.add(parent + 1, fn);
       if (index >= this.stackParent.length) this.grow();
       this.stackParent[index] = parent;
       this.stackFunction[index] = fn;
@@ -83,6 +90,11 @@ export class Dictionary {
       let fn = fnOfName[nameId]!;
       if (fn === -1) fn = fnOfName[nameId] = this.addFunction(tree.names[nameId]!);
       const parent = stackOf[tree.parent[node]!]!;
+      const known = this.paths.get(parent + 1, fn);
+      if (known !== -1) {
+        stackOf[node] = known;
+        continue;
+      }
       const [hi, lo] = childId(
         parent === -1 ? 0 : this.stacks.hiOf(parent),
         parent === -1 ? 0 : this.stacks.loOf(parent),
