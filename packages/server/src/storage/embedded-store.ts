@@ -19,15 +19,7 @@ import type {
   TimeSeries,
   WriteResult,
 } from './profile-store.js';
-import {
-  ceilTo,
-  DEFAULT_RETENTION,
-  floorTo,
-  LEVELS,
-  planCells,
-  type CellRange,
-  type RetentionPolicy,
-} from './rollups.js';
+import { DEFAULT_RETENTION, floorTo, LEVELS, planCells, type CellRange, type RetentionPolicy } from './rollups.js';
 import { createTableSql, FORMAT_NAME, FORMAT_VERSION, META_TABLES, PARTITION_TABLES } from './schema.js';
 import { SeriesIndex, type SeriesEntry } from './series-index.js';
 
@@ -478,12 +470,8 @@ export class EmbeddedStore implements ProfileStore {
         for (const p of this.partitionsOf(level)) {
           const end = p.startMs + size;
           if (end > cutoff) continue;
-          // Never drop data the next level has not summed yet, unless that level is gone too.
-          const next = level + 1;
-          if (next < LEVELS.length && this.useRollups && end > this.watermark(next)) {
-            const nextKeep = this.retention.retentionMs[next] ?? 0;
-            if (nextKeep === 0 || end > nowMs - nextKeep) continue;
-          }
+          // Never drop data that a coarser level still keeping it has not summed yet.
+          if (this.useRollups && !this.summedWhereKept(level, end, nowMs)) continue;
           await this.con.run(`DETACH ${p.alias}`);
           this.partitions.delete(p.alias);
           // Its rollup watermark leaves with it; keep the level's watermark from going back.
@@ -504,6 +492,21 @@ export class EmbeddedStore implements ProfileStore {
       }
       return { deletedPartitions, freedBytes };
     });
+  }
+
+  /**
+   * Whether the data of `level` before `end` is safe to delete: some coarser level that keeps
+   * that time has summed it, or no coarser level keeps it at all.
+   */
+  private summedWhereKept(level: number, end: number, nowMs: number): boolean {
+    let anyKeeps = false;
+    for (let m = level + 1; m < LEVELS.length; m++) {
+      const keep = this.retention.retentionMs[m] ?? 0;
+      if (keep !== 0 && end <= nowMs - keep) continue;
+      anyKeeps = true;
+      if (this.watermark(m) >= end) return true;
+    }
+    return !anyKeeps;
   }
 
   // ---- queries ----
@@ -543,8 +546,10 @@ export class EmbeddedStore implements ProfileStore {
     // Rollup cells may be read only when they nest in the step.
     let maxLevel = 0;
     for (let l = 1; l < LEVELS.length; l++) if (step % LEVELS[l]!.widthMs === 0) maxLevel = l;
-    const start = floorTo(query.startMs, step);
-    const end = ceilTo(query.endMs, step);
+    // Steps are aligned to multiples of stepMs; only data inside [startMs, endMs) counts, so
+    // a range that is not step-aligned has partial first and last steps.
+    const start = query.startMs;
+    const end = query.endMs;
     const cells = this.plan(start, end, maxLevel);
     const inner = this.cellSelects(cells, query.tenant, series, 'series_id, ts, value');
     if (inner === null) return [];
@@ -572,7 +577,6 @@ export class EmbeddedStore implements ProfileStore {
       .map((g) => ({
         labels: g.labels,
         points: [...g.points.entries()]
-          .filter(([t]) => t >= start && t < end)
           .sort((a, b) => a[0] - b[0])
           .map(([t, p]): [number, number] => [t, avg ? p.sum / p.series : p.sum]),
       }))
