@@ -2,13 +2,15 @@
 // the harness (defaults 9 rounds of 250 ms per case).
 import { cpus } from 'node:os';
 import { benchFlamebearer, benchFolded, benchMerge, benchPprof } from './formats.js';
+import { benchStorage } from './storage.js';
 
 const only = process.argv.slice(2);
-const sections: [string, () => string][] = [
+const sections: [string, () => string | Promise<string>][] = [
   ['pprof decode-and-build', benchPprof],
   ['folded parse', benchFolded],
   ['merge', benchMerge],
   ['flamebearer encode', benchFlamebearer],
+  ['storage', benchStorage],
 ];
 
 console.log(
@@ -16,5 +18,5 @@ console.log(
 );
 for (const [name, run] of sections) {
   if (only.length > 0 && !only.some((o) => name.includes(o))) continue;
-  console.log(`## ${name}\n\n${run()}\n`);
+  console.log(`## ${name}\n\n${await run()}\n`);
 }

@@ -33,6 +33,8 @@ export interface EmbeddedStoreOptions {
   compactIntervalMs?: number;
   /** The clock, for tests. */
   now?: () => number;
+  /** DuckDB's buffer memory limit in MiB (it caches partitions up to it). Default 1024. */
+  memoryLimitMb?: number;
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.]*$/;
@@ -106,6 +108,7 @@ export class EmbeddedStore implements ProfileStore {
     checkFormat(dir);
     this.instance = await DuckDBInstance.create(join(dir, 'meta.duckdb'));
     this.con = await this.instance.connect();
+    await this.con.run(`SET memory_limit = '${Math.max(64, Math.floor(this.options.memoryLimitMb ?? 1024))}MB'`);
     for (const table of META_TABLES) await this.con.run(createTableSql(table));
     this.retainedFromMs = readLevelTimes(join(dir, 'retention.json'));
     this.emptyWatermarkMs = readLevelTimes(join(dir, 'rollup.json'));
