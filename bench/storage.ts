@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildCallTree, ProfileBuilder, type Profile } from '@kiln/model';
 import { decodePprof, gunzip, serializePprof } from '@kiln/formats';
-import { openEmbeddedStore, type EmbeddedStore, type ProfileInput } from '@kiln/server';
+import { openEmbeddedStore, type ProfileInput } from '@kiln/server';
 import { table } from './harness.js';
 import { mulberry32 } from './synthetic-profile.js';
 
