@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBAppender, type DuckDBBlobValue, type DuckDBConnection } from '@duckdb/node-api';
 import { emptyCallTree, parseProfileTypeId, type CallTree } from '@kiln/model';
 import { Dictionary } from './dictionary.js';
 import { storageError } from './errors.js';
@@ -21,6 +21,7 @@ import type {
 } from './profile-store.js';
 import { DEFAULT_RETENTION, floorTo, LEVELS, planCells, type CellRange, type RetentionPolicy } from './rollups.js';
 import { createTableSql, FORMAT_NAME, FORMAT_VERSION, META_TABLES, PARTITION_TABLES } from './schema.js';
+import { decodeSamples, encodeSamples, sumSamples } from './sample-blob.js';
 import { SeriesIndex, type SeriesEntry } from './series-index.js';
 
 export interface EmbeddedStoreOptions {
@@ -200,19 +201,17 @@ export class EmbeddedStore implements ProfileStore {
         }
         const stackOf = state.dictionary.internTree(p.tree);
         const ts = floorTo(p.timeMs, LEVELS[0]!.widthMs);
+        const stacks = new Int32Array(p.tree.size);
+        const values = new Float64Array(p.tree.size);
+        let n = 0;
         for (let node = 1; node < p.tree.size; node++) {
           const value = p.tree.self[node]!;
           if (value === 0) continue;
-          const s = stackOf[node]!;
-          this.rowsFor(rows, 0, ts).push({
-            tenant: w.tenant,
-            series: id,
-            ts,
-            stackHi: state.dictionary.stacks.hiOf(s),
-            stackLo: state.dictionary.stacks.loOf(s),
-            value,
-          });
+          stacks[n] = stackOf[node]!;
+          values[n++] = value;
         }
+        if (n > 0)
+          this.rowsFor(rows, 0, ts).push({ tenant: w.tenant, series: id, ts, data: encodeSamples(stacks, values, n) });
         result.written++;
       });
       return result;
@@ -342,8 +341,7 @@ export class EmbeddedStore implements ProfileStore {
         a.appendVarchar(r.tenant);
         a.appendUBigInt(r.series);
         a.appendBigInt(BigInt(r.ts));
-        a.appendUBigInt(toBigInt(r.stackHi, r.stackLo));
-        a.appendDouble(r.value);
+        a.appendBlob(r.data);
         a.endRow();
       }
       closeAppender(a);
@@ -425,18 +423,19 @@ export class EmbeddedStore implements ProfileStore {
         continue;
       }
       const target = await this.partition(level, partStart);
+      const summed = await this.sumCells(source, sources, from, to, widthMs);
       await this.con.run('BEGIN TRANSACTION');
       try {
-        if (sources.length > 0) {
-          const union = sources
-            .map(
-              (p) =>
-                `SELECT tenant, series_id, ts, stack_id, value FROM ${p.alias}.samples WHERE ts >= ${from} AND ts < ${to}`,
-            )
-            .join(' UNION ALL ');
-          await this.con.run(
-            `INSERT INTO ${target.alias}.samples SELECT tenant, series_id, (ts // ${widthMs}) * ${widthMs} AS cell, stack_id, sum(value) FROM (${union}) GROUP BY tenant, series_id, cell, stack_id`,
-          );
+        if (summed.length > 0) {
+          const a = await this.con.createAppender('samples', 'main', target.alias);
+          for (const r of summed) {
+            a.appendVarchar(r.tenant);
+            a.appendUBigInt(r.series);
+            a.appendBigInt(BigInt(r.ts));
+            a.appendBlob(r.data);
+            a.endRow();
+          }
+          closeAppender(a);
         }
         await this.con.run(`DELETE FROM ${target.alias}.rollup_state`);
         await this.con.run(`INSERT INTO ${target.alias}.rollup_state VALUES (${to})`);
@@ -452,6 +451,42 @@ export class EmbeddedStore implements ProfileStore {
       this.emptyWatermarkMs[level] = Math.max(this.emptyWatermarkMs[level]!, from);
       writeLevelTimes(join(this.options.dataDir, 'rollup.json'), this.emptyWatermarkMs);
     }
+  }
+
+  /** Reads the source rows in [from, to) and sums them into one row per (series, cell). */
+  private async sumCells(
+    level: number,
+    sources: Partition[],
+    from: number,
+    to: number,
+    widthMs: number,
+  ): Promise<SampleRow[]> {
+    void level;
+    const union = sources
+      .map((p) => `SELECT tenant, series_id, ts, data FROM ${p.alias}.samples WHERE ts >= ${from} AND ts < ${to}`)
+      .join(' UNION ALL ');
+    const result = await this.con.runAndReadAll(union);
+    const [tenants = [], series = [], times = [], blobs = []] = result.getColumns();
+    const cells = new Map<string, { tenant: string; series: bigint; ts: number; sums: Map<number, number> }>();
+    for (let i = 0; i < tenants.length; i++) {
+      const ts = floorTo(Number(times[i]), widthMs);
+      const key = `${tenants[i] as string}\u0000${series[i] as bigint}\u0000${ts}`;
+      let cell = cells.get(key);
+      if (cell === undefined) {
+        cell = { tenant: tenants[i] as string, series: series[i] as bigint, ts, sums: new Map() };
+        cells.set(key, cell);
+      }
+      const sums = cell.sums;
+      decodeSamples((blobs[i] as DuckDBBlobValue).bytes, (stack, value) =>
+        sums.set(stack, (sums.get(stack) ?? 0) + value),
+      );
+    }
+    return [...cells.values()].map((c) => ({
+      tenant: c.tenant,
+      series: c.series,
+      ts: c.ts,
+      data: encodeSamples(Int32Array.from(c.sums.keys()), Float64Array.from(c.sums.values()), c.sums.size),
+    }));
   }
 
   private overlapping(level: number, from: number, to: number): Partition[] {
@@ -521,21 +556,20 @@ export class EmbeddedStore implements ProfileStore {
     const series = state.series.select(matchersOf(query.matchers), query.profileType);
     if (series.length === 0) return emptyCallTree();
     const cells = this.plan(query.startMs, query.endMs, LEVELS.length - 1);
-    const inner = this.cellSelects(cells, query.tenant, series, 'stack_id, value');
+    const inner = this.cellSelects(cells, query.tenant, series, 'data');
     if (inner === null) return emptyCallTree();
-    const result = await this.con.runAndReadAll(
-      `SELECT (stack_id >> 32)::UINTEGER, (stack_id & 4294967295)::UINTEGER, sum(value) FROM (${inner}) GROUP BY stack_id`,
-    );
-    const columns = result.getColumns();
-    const hi = columns[0] ?? [];
-    const lo = columns[1] ?? [];
-    const sums = columns[2] ?? [];
-    const stacks = new Int32Array(hi.length);
-    const values = new Float64Array(hi.length);
-    for (let i = 0; i < hi.length; i++) {
-      stacks[i] = state.dictionary.stacks.get(Number(hi[i]), Number(lo[i]));
-      values[i] = Number(sums[i]);
+    const blobs = (await this.con.runAndReadAll(inner)).getColumns()[0] ?? [];
+    // Sum per dense stack index, remembering which stacks were touched.
+    const sums = new Float64Array(state.dictionary.stacks.size);
+    const touched: number[] = [];
+    for (const blob of blobs) {
+      decodeSamples((blob as DuckDBBlobValue).bytes, (stack, value) => {
+        if (sums[stack] === 0) touched.push(stack);
+        sums[stack]! += value;
+      });
     }
+    const stacks = Int32Array.from(touched);
+    const values = Float64Array.from(touched, (s) => sums[s]!);
     return state.dictionary.buildTree(stacks, values);
   }
 
@@ -554,12 +588,23 @@ export class EmbeddedStore implements ProfileStore {
     const start = query.startMs;
     const end = query.endMs;
     const cells = this.plan(start, end, maxLevel);
-    const inner = this.cellSelects(cells, query.tenant, series, 'series_id, ts, value');
+    const inner = this.cellSelects(cells, query.tenant, series, 'series_id, ts, data');
     if (inner === null) return [];
-    const result = await this.con.runAndReadAll(
-      `SELECT series_id, (ts // ${step}) * ${step} AS t, sum(value) FROM (${inner}) GROUP BY series_id, t`,
-    );
-    const [ids = [], times = [], sums = []] = result.getColumns();
+    const result = await this.con.runAndReadAll(inner);
+    const [rowIds = [], rowTimes = [], rowBlobs = []] = result.getColumns();
+    // One point per (series, step): rows of the same series and step add up first.
+    const perSeriesStep = new Map<string, { id: bigint; t: number; sum: number }>();
+    for (let i = 0; i < rowIds.length; i++) {
+      const t = floorTo(Number(rowTimes[i]), step);
+      const key = `${rowIds[i] as bigint}:${t}`;
+      const point = perSeriesStep.get(key) ?? { id: rowIds[i] as bigint, t, sum: 0 };
+      point.sum += sumSamples((rowBlobs[i] as DuckDBBlobValue).bytes);
+      perSeriesStep.set(key, point);
+    }
+    const points = [...perSeriesStep.values()];
+    const ids = points.map((p) => p.id);
+    const times = points.map((p) => p.t);
+    const sums = points.map((p) => p.sum);
     const groupBy = query.groupBy ?? [];
     const groups = new Map<string, { labels: Labels; points: Map<number, { sum: number; series: number }> }>();
     for (let i = 0; i < ids.length; i++) {
@@ -704,9 +749,8 @@ interface SampleRow {
   tenant: string;
   series: bigint;
   ts: number;
-  stackHi: number;
-  stackLo: number;
-  value: number;
+  /** encodeSamples() of the series' samples in the cell. */
+  data: Uint8Array;
 }
 
 function seriesLabels(p: ProfileInput): Labels {

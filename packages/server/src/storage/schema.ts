@@ -8,7 +8,7 @@
  */
 export const FORMAT_NAME = 'kiln-embedded';
 /** Bump on any change a previous Kiln could misread; opening checks it. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 export interface Column {
   name: string;
@@ -57,13 +57,12 @@ export const META_TABLES: readonly Table[] = [
 export const PARTITION_TABLES: readonly Table[] = [
   {
     name: 'samples',
-    doc: 'Values per (series, cell, stack). Rows are summed when read; a cell may hold several rows per stack.',
+    doc: 'The samples of one series in one cell, as one blob (sample-blob.ts). Rows add up when read: a cell may hold several rows.',
     columns: [
       { name: 'tenant', type: 'VARCHAR NOT NULL', doc: 'tenant id' },
       { name: 'series_id', type: 'UBIGINT NOT NULL', doc: 'series.id' },
       { name: 'ts', type: 'BIGINT NOT NULL', doc: 'cell start, Unix ms, a multiple of the level width' },
-      { name: 'stack_id', type: 'UBIGINT NOT NULL', doc: 'stacks.id of the leaf frame' },
-      { name: 'value', type: 'DOUBLE NOT NULL', doc: 'self value of that stack in the cell' },
+      { name: 'data', type: 'BLOB NOT NULL', doc: '(dense stack index, self value) pairs, encoded by sample-blob.ts' },
     ],
   },
   {
