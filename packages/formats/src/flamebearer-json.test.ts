@@ -56,10 +56,15 @@ test('a diff flamebearer is refused with a named error', () => {
   );
 });
 
-test('a level pointing outside its parents is ERR_FLAMEBEARER_INVALID', () => {
-  const json = '{"flamebearer":{"names":["total","a"],"levels":[[0,3,0,0],[5,3,3,1]],"numTicks":3,"maxSelf":3}}';
+test('a level pointing outside its parents, or of the wrong length, is ERR_FORMAT_INVALID', () => {
+  const outside = '{"flamebearer":{"names":["total","a"],"levels":[[0,3,0,0],[5,3,3,1]],"numTicks":3,"maxSelf":3}}';
   assert.throws(
-    () => parseFlamebearerJson(enc(json)),
-    (err) => isKilnError(err, 'ERR_FLAMEBEARER_INVALID'),
+    () => parseFlamebearerJson(enc(outside)),
+    (err) => isKilnError(err, 'ERR_FORMAT_INVALID') && /lies under no node/.test(err.message),
+  );
+  const short = '{"flamebearer":{"names":["total"],"levels":[[0,3,0]],"numTicks":3,"maxSelf":3}}';
+  assert.throws(
+    () => parseFlamebearerJson(enc(short)),
+    (err) => isKilnError(err, 'ERR_FORMAT_INVALID'),
   );
 });

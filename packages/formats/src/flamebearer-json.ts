@@ -1,6 +1,7 @@
 import {
   buildCallTree,
   decodeFlamebearer,
+  isKilnError,
   encodeFlamebearer,
   ProfileBuilder,
   type Flamebearer,
@@ -58,7 +59,14 @@ export function parseFlamebearerJson(bytes: Uint8Array, options: ParseOptions = 
   }
   checkLimit(limits, 'maxStrings', fb.names.length, 'flamebearer names');
   checkLimit(limits, 'maxStackDepth', fb.levels.length, 'flamebearer levels');
-  const tree = decodeFlamebearer(fb);
+  let tree;
+  try {
+    tree = decodeFlamebearer(fb);
+  } catch (err) {
+    // The model's ERR_FLAMEBEARER_INVALID is, for a file, a broken format like any other.
+    if (isKilnError(err, 'ERR_FLAMEBEARER_INVALID')) throw formatError(FormatErrorCode.invalid, err.message);
+    throw err;
+  }
   const { sampleType, period, periodType } = valueTypeFromMetadata(meta);
   const builder = new ProfileBuilder({ sampleTypes: [sampleType], period, periodType });
   for (let node = 1; node < tree.size; node++) {
