@@ -336,20 +336,25 @@ export class EmbeddedStore implements ProfileStore {
     const p = await this.partition(level, partitionStartMs);
     await this.con.run('BEGIN TRANSACTION');
     try {
-      const a = await this.con.createAppender('samples', 'main', p.alias);
-      for (const r of list) {
-        a.appendVarchar(r.tenant);
-        a.appendUBigInt(r.series);
-        a.appendBigInt(BigInt(r.ts));
-        a.appendBlob(r.data);
-        a.endRow();
-      }
-      closeAppender(a);
+      await this.appendSamples(p, list);
       await this.con.run('COMMIT');
     } catch (err) {
       await this.con.run('ROLLBACK').catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Appends sample rows to a partition, inside the caller's transaction. */
+  private async appendSamples(p: Partition, rows: SampleRow[]): Promise<void> {
+    const a = await this.con.createAppender('samples', 'main', p.alias);
+    for (const r of rows) {
+      a.appendVarchar(r.tenant);
+      a.appendUBigInt(r.series);
+      a.appendBigInt(BigInt(r.ts));
+      a.appendBlob(r.data);
+      a.endRow();
+    }
+    closeAppender(a);
   }
 
   // ---- partitions ----
@@ -426,17 +431,7 @@ export class EmbeddedStore implements ProfileStore {
       const summed = await this.sumCells(source, sources, from, to, widthMs);
       await this.con.run('BEGIN TRANSACTION');
       try {
-        if (summed.length > 0) {
-          const a = await this.con.createAppender('samples', 'main', target.alias);
-          for (const r of summed) {
-            a.appendVarchar(r.tenant);
-            a.appendUBigInt(r.series);
-            a.appendBigInt(BigInt(r.ts));
-            a.appendBlob(r.data);
-            a.endRow();
-          }
-          closeAppender(a);
-        }
+        if (summed.length > 0) await this.appendSamples(target, summed);
         await this.con.run(`DELETE FROM ${target.alias}.rollup_state`);
         await this.con.run(`INSERT INTO ${target.alias}.rollup_state VALUES (${to})`);
         await this.con.run('COMMIT');
