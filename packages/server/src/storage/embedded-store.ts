@@ -428,7 +428,7 @@ export class EmbeddedStore implements ProfileStore {
         continue;
       }
       const target = await this.partition(level, partStart);
-      const summed = await this.sumCells(source, sources, from, to, widthMs);
+      const summed = await this.sumCells(sources, from, to, widthMs);
       await this.con.run('BEGIN TRANSACTION');
       try {
         if (summed.length > 0) await this.appendSamples(target, summed);
@@ -449,14 +449,7 @@ export class EmbeddedStore implements ProfileStore {
   }
 
   /** Reads the source rows in [from, to) and sums them into one row per (series, cell). */
-  private async sumCells(
-    level: number,
-    sources: Partition[],
-    from: number,
-    to: number,
-    widthMs: number,
-  ): Promise<SampleRow[]> {
-    void level;
+  private async sumCells(sources: Partition[], from: number, to: number, widthMs: number): Promise<SampleRow[]> {
     const union = sources
       .map((p) => `SELECT tenant, series_id, ts, data FROM ${p.alias}.samples WHERE ts >= ${from} AND ts < ${to}`)
       .join(' UNION ALL ');
