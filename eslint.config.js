@@ -36,7 +36,9 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', fetch: 'readonly' },
+    },
   },
   boundary(
     ['packages/model/**'],
@@ -62,5 +64,7 @@ export default tseslint.config(
       ],
     },
   },
+  // protoc-gen-es starts every file with `/* eslint-disable */`; the pprof file needs none of it.
+  { files: ['packages/api/src/gen/**'], linterOptions: { reportUnusedDisableDirectives: 'off' } },
   boundary(['packages/agent/**'], ['server', 'cli', 'ui'], 'the agent never imports server, cli or ui.'),
 );

@@ -5,7 +5,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODEL_ERROR_DOCS } from '@kiln/model';
 import { DECODE_LIMITS, FORMAT_ERROR_DOCS } from '@kiln/formats';
-import { STORAGE_ERRORS, STORAGE_LIMITS } from '@kiln/server';
+import { AGENT_ERROR_DOCS } from '@kiln/agent';
+import {
+  HTTP_ERRORS,
+  INGEST_ERRORS,
+  QUERY_ERRORS,
+  QUERY_LIMITS,
+  SETTINGS,
+  STORAGE_ERRORS,
+  STORAGE_LIMITS,
+  envName,
+  flagName,
+  type ServerConfig,
+} from '@kiln/server';
 
 export const errorsDocPath = join(import.meta.dirname, '..', 'docs', 'errors.md');
 
@@ -24,8 +36,12 @@ export function renderErrorsDoc(): string {
     '| code | meaning |',
     '| --- | --- |',
   ];
-  const all: Record<string, string> = { ...FORMAT_ERROR_DOCS, ...MODEL_ERROR_DOCS };
+  const all: Record<string, string> = { ...FORMAT_ERROR_DOCS, ...MODEL_ERROR_DOCS, ...AGENT_ERROR_DOCS };
   for (const [code, e] of Object.entries(STORAGE_ERRORS)) all[code] = `${e.doc} Rejection reason \`${e.reason}\`.`;
+  for (const [code, e] of Object.entries(INGEST_ERRORS)) {
+    all[code] = `${e.doc} HTTP ${e.status}; rejection reason \`${e.reason}\`.`;
+  }
+  for (const [code, e] of Object.entries({ ...QUERY_ERRORS, ...HTTP_ERRORS })) all[code] = `${e.doc} HTTP ${e.status}.`;
   for (const code of Object.keys(all).sort()) lines.push(`| \`${code}\` | ${all[code]} |`);
   lines.push(
     '',
@@ -53,6 +69,35 @@ export function renderErrorsDoc(): string {
   );
   for (const [name, limit] of Object.entries(STORAGE_LIMITS)) {
     lines.push(`| \`${name}\` | ${limit.default.toLocaleString('en-US')} | \`${limit.error}\` | ${limit.doc} |`);
+  }
+  lines.push(
+    '',
+    '## Query limits',
+    '',
+    'Checked on every flame graph and series query (packages/server/src/query/errors.ts).',
+    '',
+    '| limit | default | error | what it bounds |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const [name, limit] of Object.entries(QUERY_LIMITS)) {
+    const error = limit.error ? `\`${limit.error}\`` : '';
+    lines.push(`| \`${name}\` | ${limit.default.toLocaleString('en-US')} | ${error} | ${limit.doc} |`);
+  }
+  lines.push(
+    '',
+    '## Server settings',
+    '',
+    '`kiln server` reads each setting from a flag, else a `KILN_*` environment variable, else the',
+    'YAML file named by `--config` (or `KILN_CONFIG`), else its default. The request, ingest, label',
+    'and series limits among them answer with the errors above (HTTP 413, 429 with `Retry-After`, 400).',
+    '',
+    '| YAML key | flag | environment | default | meaning |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const [field, s] of Object.entries(SETTINGS)) {
+    const f = field as keyof ServerConfig;
+    const shown = Array.isArray(s.default) ? s.default.join(', ') : String(s.default);
+    lines.push(`| \`${s.key}\` | \`${flagName(f)}\` | \`${envName(f)}\` | \`${shown}\` | ${s.doc} |`);
   }
   return lines.join('\n') + '\n';
 }

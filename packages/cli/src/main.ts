@@ -1,6 +1,7 @@
 import { isKilnError } from '@kiln/model';
 import { Command, CommanderError } from 'commander';
 import { registerConvert } from './commands/convert.js';
+import { registerServer } from './commands/server.js';
 
 /**
  * Runs the kiln command line with `argv` (without `node kiln`) and returns the exit code:
@@ -12,6 +13,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerConvert(program);
+  registerServer(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

@@ -23,6 +23,8 @@ export const FormatErrorCode = {
   tooManyLocations: 'ERR_FORMAT_TOO_MANY_LOCATIONS',
   /** The requested conversion cannot be done (e.g. an unknown sample type). */
   unsupported: 'ERR_FORMAT_UNSUPPORTED',
+  /** A trie or tree body stands for more than `maxStackBytes` of stacks. */
+  stacksTooLarge: 'ERR_FORMAT_STACKS_TOO_LARGE',
 } as const;
 
 export type FormatErrorCode = (typeof FormatErrorCode)[keyof typeof FormatErrorCode];
@@ -45,6 +47,8 @@ export const FORMAT_ERROR_DOCS: Record<FormatErrorCode, string> = {
   ERR_FORMAT_TOO_MANY_LOCATIONS: 'The profile has more locations than `maxLocations`.',
   ERR_FORMAT_UNSUPPORTED:
     'The request cannot be met for this input: a sample type the profile lacks, or a diff flamebearer where one profile is expected.',
+  ERR_FORMAT_STACKS_TOO_LARGE:
+    'A Pyroscope `trie` or `tree` body stands for more than `maxStackBytes` of stacks once each is written out. Their stacks share prefixes, so a small body can stand for a huge profile; the message gives the byte offset where the limit was crossed.',
 };
 
 export function formatError(

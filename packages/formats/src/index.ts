@@ -24,3 +24,5 @@ export {
 } from './flamebearer-json.js';
 export { detectFormat, parseProfile, INPUT_FORMATS, type InputFormat, type ParsedProfile } from './detect.js';
 export { scanVarints } from './varint-scan.js';
+export { parseTrie, parseTree, type ParsePyroscopeTreeOptions, type PyroscopeTreeFormat } from './pyroscope-tree.js';
+export { serializeTrie, serializeTree, type SerializePyroscopeTreeOptions } from './pyroscope-tree-serialize.js';

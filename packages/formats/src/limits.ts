@@ -17,6 +17,8 @@ export interface DecodeLimits {
   maxStrings: number;
   maxFunctions: number;
   maxLocations: number;
+  /** Bytes of the stacks a Pyroscope trie or tree body stands for, written out as folded text. */
+  maxStackBytes: number;
 }
 
 /** Each decode limit: its default, what it bounds, and the error its breach raises. */
@@ -55,6 +57,11 @@ export const DECODE_LIMITS = {
     default: 2_000_000,
     error: FormatErrorCode.tooManyLocations,
     doc: 'Distinct locations (addresses) in one profile.',
+  },
+  maxStackBytes: {
+    default: 256 * 1024 * 1024,
+    error: FormatErrorCode.stacksTooLarge,
+    doc: "Bytes of the stacks a Pyroscope `trie` or `tree` body stands for, each written out as folded text (`a;b;c`) once per value. These formats share prefixes between stacks, so the body's own size does not bound the profile's; this does, like `maxDecompressedBytes` for gzip.",
   },
 } as const satisfies Record<keyof DecodeLimits, { default: number; error: FormatErrorCode; doc: string }>;
 

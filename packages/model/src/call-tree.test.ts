@@ -156,3 +156,12 @@ test('sandwich: callers and callees agree with the function total', () => {
   assert.deepEqual(s.callers.toFolded(), ['f;x;main 3', 'f;y;main 2']);
   assert.deepEqual(s.callees.toFolded(), ['f 2', 'f;g 3']);
 });
+
+test('scaled multiplies every self and total and shares the shape', () => {
+  const b = new CallTreeBuilder();
+  b.insertStack(['a', 'b'], 3);
+  b.insertStack(['a'], 1);
+  const t = b.build().scaled(10);
+  assert.deepEqual(t.toFolded(), ['a 10', 'a;b 30']);
+  assert.equal(t.totalValue, 40);
+});

@@ -33,6 +33,13 @@ export class CallTree {
     return this.total[0]!;
   }
 
+  /** The same tree with every value multiplied by `factor` (samples to nanoseconds, say). */
+  scaled(factor: number): CallTree {
+    const self = this.self.map((v) => v * factor);
+    const total = this.total.map((v) => v * factor);
+    return new CallTree(this.names, this.parent, this.nameId, self, total, this.childStart, this.childIndex);
+  }
+
   name(node: number): string {
     return this.names[this.nameId[node]!]!;
   }

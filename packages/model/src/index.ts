@@ -27,6 +27,7 @@ export {
 } from './call-tree.js';
 export { buildCallTree, addProfileToCallTree, type BuildCallTreeOptions } from './build-call-tree.js';
 export { mergeCallTrees } from './merge.js';
+export { callTreeToProfile, type TreeToProfileOptions } from './tree-to-profile.js';
 export { mergeProfiles } from './merge-profiles.js';
 export { diffCallTrees, diffShare, type DiffTree } from './diff.js';
 export { trimCallTree, selectKeptNodes } from './trim.js';

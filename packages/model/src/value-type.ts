@@ -20,10 +20,14 @@ export function formatProfileTypeId(id: ProfileTypeId): string {
   return `${id.name}:${id.sampleType}:${id.sampleUnit}:${id.periodType}:${id.periodUnit}`;
 }
 
-/** Parses `name:type:unit:ptype:punit`; returns null when the text has not exactly 5 parts. */
+/**
+ * Parses `name:type:unit:ptype:punit`; returns null when the text has not exactly 5 parts or the
+ * first three are empty. The period parts may be empty (`memory:inuse_space:bytes::`): Pyroscope
+ * ids of profiles without a period type look like that.
+ */
 export function parseProfileTypeId(text: string): ProfileTypeId | null {
   const parts = text.split(':');
-  if (parts.length !== 5 || parts.some((p) => p === '')) return null;
+  if (parts.length !== 5 || parts.slice(0, 3).some((p) => p === '')) return null;
   const [name, sampleType, sampleUnit, periodType, periodUnit] = parts as [string, string, string, string, string];
   return { name, sampleType, sampleUnit, periodType, periodUnit };
 }
