@@ -1,6 +1,5 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Interceptor } from '@connectrpc/connect';
-import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import type { FastifyInstance } from 'fastify';
 import {
   FlameGraphDiffSchema,
@@ -20,6 +19,7 @@ import { throwIfRejected } from '../ingest/ingest-service.js';
 import type { ProfileInput } from '../storage/profile-store.js';
 import { parseLabelSelector } from '../query/selector.js';
 import type { Selection } from '../query/query-service.js';
+import { registerConnect } from './connect-adapter.js';
 import { statusOf } from './errors.js';
 import type { HttpDeps } from './server.js';
 
@@ -28,14 +28,13 @@ const TENANT = /^[a-zA-Z0-9!\-_.*'()]{1,150}$/;
 /**
  * Pyroscope's Connect services: `push.v1.PusherService/Push` (Grafana Alloy, the Rust, Python
  * and .NET SDKs) and `querier.v1.QuerierService` (Grafana's Pyroscope data source and UI).
- * Connect, gRPC and gRPC-Web; binary and JSON; gzip bodies.
+ * Connect and gRPC-Web over HTTP/1.1; binary and JSON; gzip bodies.
  */
 export async function registerConnectServices(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  await app.register(fastifyConnectPlugin, {
+  await registerConnect(app, {
     routes: (router) => routes(router, deps),
     interceptors: [kilnErrors(deps)],
     readMaxBytes: deps.maxRequestBodyBytes,
-    jsonOptions: { ignoreUnknownFields: true },
   });
 }
 

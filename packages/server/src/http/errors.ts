@@ -7,6 +7,10 @@ import { STORAGE_ERRORS } from '../storage/errors.js';
 /** Errors the HTTP layer itself raises. */
 export const HTTP_ERRORS = {
   ERR_HTTP_BODY_TOO_LARGE: { status: 413, doc: 'A request body is larger than `max_request_body_bytes`.' },
+  ERR_HTTP_REQUEST_TOO_LARGE: {
+    status: 431,
+    doc: "The URL and headers of a request are over Node's 16 KiB limit (a huge `name` or `query` parameter).",
+  },
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'A request has a content type the route does not take.' },
   ERR_HTTP_NOT_FOUND: { status: 404, doc: 'No route has this path and method.' },
   ERR_HTTP_BAD_REQUEST: {

@@ -29,7 +29,11 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
   return fetch(`${s.url}${path}`, { headers });
 }
 
-async function post(path: string, body: string | Uint8Array | FormData, headers: Record<string, string> = {}): Promise<Response> {
+async function post(
+  path: string,
+  body: string | Uint8Array | FormData,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${s.url}${path}`, { method: 'POST', body, headers });
 }
 

@@ -93,7 +93,7 @@ export function registerRenderRoutes(app: FastifyInstance, deps: HttpDeps): void
         return reply.type('text/plain').send(serializeFolded(profile));
       }
       if (format !== 'json') {
-        throw new KilnError('ERR_QUERY_MISSING_PARAMETER', `format \`${format}\` is not json, pprof or collapsed`);
+        throw new KilnError('ERR_QUERY_INVALID_FORMAT', `format \`${format}\` is not json, pprof or collapsed`);
       }
       const groupBy = param(q, 'groupBy');
       const [flamebearer, timeline] = await timed('render', () =>

@@ -41,6 +41,27 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 /**
+ * Requests Node's HTTP parser refuses before any route sees them (a URL or headers over 16 KiB,
+ * broken framing) still get a JSON `{code, message}`: 431 for the size, 400 otherwise.
+ */
+function clientError(err: Error & { code?: string }, socket: import('node:net').Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return;
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify(
+    tooLarge
+      ? {
+          code: 'ERR_HTTP_REQUEST_TOO_LARGE',
+          message: 'the URL and headers are over 16 KiB (names and queries are limited to that)',
+        }
+      : { code: 'ERR_HTTP_BAD_REQUEST', message: `malformed HTTP request (${err.code ?? 'parse error'})` },
+  );
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
  * Builds the HTTP server: Pyroscope's legacy routes, Connect services (through plugins), and
  * operations (/ready, /metrics). The only place that knows HTTP.
  */
@@ -51,6 +72,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     // Requests are logged by the onResponse hook below (debug level), not one line each at info.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    clientErrorHandler: clientError,
     forceCloseConnections: 'idle',
   });
 

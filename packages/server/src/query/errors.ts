@@ -26,6 +26,10 @@ export const QUERY_ERRORS = {
     status: 400,
     doc: 'The two sides of a diff name different profile types.',
   },
+  ERR_QUERY_INVALID_FORMAT: {
+    status: 400,
+    doc: 'A render `format` is none of `json`, `pprof`, `collapsed` (or `folded`).',
+  },
   ERR_QUERY_UNSUPPORTED: {
     status: 501,
     doc: 'The query asks for something Kiln does not do yet (stack trace, profile id, trace or span selectors; DOT or TREE output); the message says what.',
