@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { KilnError, isKilnError } from '@kiln/model';
 import type { IngestService } from '../ingest/ingest-service.js';
@@ -44,7 +45,7 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
  * Requests Node's HTTP parser refuses before any route sees them (a URL or headers over 16 KiB,
  * broken framing) still get a JSON `{code, message}`: 431 for the size, 400 otherwise.
  */
-function clientError(err: Error & { code?: string }, socket: import('node:net').Socket): void {
+function clientError(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || !socket.writable) return;
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
   const body = JSON.stringify(
