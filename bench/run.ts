@@ -11,6 +11,7 @@ const sections: [string, () => string | Promise<string>][] = [
   ['merge', benchMerge],
   ['flamebearer encode', benchFlamebearer],
   ['storage', benchStorage],
+  ['server', async () => (await import('./server.js')).benchServer()],
 ];
 
 console.log(

@@ -50,7 +50,9 @@ function tenantOf(ctx: HandlerContext, defaultTenant: string): string {
 /** KilnErrors become Connect errors with the code matching their HTTP status; the Kiln code leads the message. */
 function kilnErrors(deps: HttpDeps): Interceptor {
   return (next) => async (req) => {
-    const end = deps.metrics.querySeconds.startTimer({ kind: `connect_${req.method.name}` });
+    // Query methods are timed as queries (snake_case kinds, like the HTTP routes'); Push is ingest.
+    const query = req.service.typeName === QuerierService.typeName;
+    const end = query ? deps.metrics.querySeconds.startTimer({ kind: snakeCase(req.method.name) }) : undefined;
     try {
       return await next(req);
     } catch (err) {
@@ -62,9 +64,13 @@ function kilnErrors(deps: HttpDeps): Interceptor {
       }
       throw new ConnectError('internal error; see the server log', Code.Internal, undefined, undefined, err);
     } finally {
-      end();
+      end?.();
     }
   };
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? '' : '_') + c.toLowerCase());
 }
 
 function connectCode(status: number): Code {

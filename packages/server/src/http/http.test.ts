@@ -376,3 +376,16 @@ describe('operations', () => {
     assert.match(text, /kiln_http_requests_total\{route="\/ingest",status="400"\} \d+/);
   });
 });
+
+describe('metrics kinds', () => {
+  test('Connect queries are timed as snake_case query kinds; Push is not a query', async () => {
+    await s.pusher().push({
+      series: [{ labels: toLabelPairs({ service_name: 'metrics-push' }), samples: [{ rawProfile: goCpu }] }],
+    });
+    await s.querier().labelNames({ matchers: [], start: BigInt(range.from), end: BigInt(range.until) });
+    const text = await (await get('/metrics')).text();
+    assert.match(text, /kiln_query_duration_seconds_count\{kind="label_names"\} \d+/);
+    assert.doesNotMatch(text, /kind="(connect_)?[Pp]ush"/);
+    assert.match(text, /kiln_ingested_profiles_total\{tenant="anonymous",source="push"\} \d+/);
+  });
+});
