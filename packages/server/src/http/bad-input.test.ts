@@ -441,4 +441,36 @@ describe('limits that depend on the tenant', () => {
       await limited.stop();
     }
   });
+
+  test('samples per profile and label name length: named 400s from a server configured small', async () => {
+    const limited = await startTestServer({ maxSamplesPerProfile: 10, maxLabelNameLength: 8 });
+    try {
+      const tooMany = await fetch(`${limited.url}/ingest?name=app&format=pprof`, { method: 'POST', body: goCpu });
+      assert.equal(tooMany.status, 400);
+      assert.equal(((await tooMany.json()) as { code: string }).code, 'ERR_FORMAT_TOO_MANY_SAMPLES');
+      const longName = await fetch(`${limited.url}/ingest?name=app.cpu%7Bverylonglabel%3Dx%7D`, {
+        method: 'POST',
+        body: 'a 1',
+      });
+      assert.equal(longName.status, 400);
+      assert.equal(((await longName.json()) as { code: string }).code, 'ERR_STORAGE_LABEL_NAME_TOO_LONG');
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('push as the Rust, Python and .NET SDKs send it', () => {
+  test('gzip application/proto without Connect-Protocol-Version is accepted', async () => {
+    const res = await send({
+      path: '/push.v1.PusherService/Push',
+      headers: { 'content-type': 'application/proto', 'content-encoding': 'gzip' },
+      body: gzipSync(pushBody({ __name__: 'process_cpu', service_name: 'rust-style' }, goCpu)),
+    });
+    assert.equal(res.status, 200, res.body);
+    const values = await s
+      .querier()
+      .labelValues({ name: 'service_name', matchers: [], start: BigInt(from), end: BigInt(until) });
+    assert.ok(values.names.includes('rust-style'));
+  });
 });
