@@ -1,6 +1,6 @@
-import { CallTreeBuilder, type CallTree } from '@kiln/model';
+import { assembleCallTree, ROOT_NAME, type CallTree } from '@kiln/model';
 import { IdTable } from './id-table.js';
-import { childId, hashString } from './ids.js';
+import { childHi, childLo, hashString } from './ids.js';
 
 /** A stack or function the dictionary learned that is not yet stored. */
 export interface NewStack {
@@ -18,24 +18,28 @@ export interface NewFunction {
   name: string;
 }
 
+/** A profile's samples as dense stack indices (not sorted) and self values. */
+export interface InternedSamples {
+  stacks: Int32Array;
+  values: Float64Array;
+  count: number;
+}
+
 /**
  * One tenant's functions and stacks, in memory: ids to dense indices, each stack's parent and
  * function. Loaded from meta.duckdb at start, grown by writes, used by queries to turn stack
- * ids back into call trees.
+ * indices back into call trees. Dense indices follow insertion order, so a stack's parent
+ * always has a lower index than the stack.
  */
 export class Dictionary {
   readonly functions = new IdTable();
   readonly functionNames: string[] = [];
   private readonly functionByName = new Map<string, number>();
   readonly stacks = new IdTable(4096);
-  /**
-   * (parent index + 1, function index) of every stack, added in step with `stacks` so that
-   * both give the same dense index: finding a known stack is one integer-pair lookup, with no
-   * 64-bit id to compute.
-   */
-  private readonly paths = new IdTable(4096);
   private stackParent = new Int32Array(4096);
   private stackFunction = new Int32Array(4096);
+  /** Per stack, its node in the tree buildTree is making (0: none); all 0 between calls. */
+  private nodeOfStack = new Int32Array(4096);
   /** Entries added since the last `takeNew()`; the writer stores them. */
   private newFunctions: NewFunction[] = [];
   private newStacks: NewStack[] = [];
@@ -59,7 +63,6 @@ export class Dictionary {
     const before = this.stacks.size;
     const index = this.stacks.add(hi, lo);
     if (this.stacks.size !== before) {
-      this.paths.add(parent + 1, fn);
       if (index >= this.stackParent.length) this.grow();
       this.stackParent[index] = parent;
       this.stackFunction[index] = fn;
@@ -78,32 +81,91 @@ export class Dictionary {
   }
 
   /**
-   * The stack index of every node of `tree` (-1 for the root), adding what is new. A stack's
-   * id depends only on its path of function names, so equal paths share one id everywhere.
+   * The samples of `tree` (its nodes with a non-zero self, the root excepted) as dense stack
+   * indices, adding the stacks that are new. A stack's id depends only on its path of function
+   * names, so equal paths share one id everywhere.
+   *
+   * Every node's id is computed from its parent's (arithmetic over the tree's arrays, in
+   * order), and only the sampled nodes are looked up: one hash probe per sample instead of one
+   * per node. A busy profile has 10–30 nodes per sample.
    */
-  internTree(tree: CallTree): Int32Array {
-    const fnOfName = new Int32Array(tree.names.length).fill(-1);
-    const stackOf = new Int32Array(tree.size);
-    stackOf[0] = -1;
-    for (let node = 1; node < tree.size; node++) {
-      const nameId = tree.nameId[node]!;
-      let fn = fnOfName[nameId]!;
-      if (fn === -1) fn = fnOfName[nameId] = this.addFunction(tree.names[nameId]!);
-      const parent = stackOf[tree.parent[node]!]!;
-      const known = this.paths.get(parent + 1, fn);
-      if (known !== -1) {
-        stackOf[node] = known;
-        continue;
-      }
-      const [hi, lo] = childId(
-        parent === -1 ? 0 : this.stacks.hiOf(parent),
-        parent === -1 ? 0 : this.stacks.loOf(parent),
-        this.functions.hiOf(fn),
-        this.functions.loOf(fn),
-      );
-      stackOf[node] = this.addStack(hi, lo, parent, fn, true);
+  internSamples(tree: CallTree): InternedSamples {
+    const size = tree.size;
+    const names = tree.names;
+    // Functions first, once per name (the root's name only if a frame uses it).
+    const fnOfName = new Int32Array(names.length).fill(-1);
+    const fnHiOfName = new Uint32Array(names.length);
+    const fnLoOfName = new Uint32Array(names.length);
+    const resolve = (nameId: number): void => {
+      const fn = (fnOfName[nameId] = this.addFunction(names[nameId]!));
+      fnHiOfName[nameId] = this.functions.hiOf(fn);
+      fnLoOfName[nameId] = this.functions.loOf(fn);
+    };
+    for (let nameId = 1; nameId < names.length; nameId++) resolve(nameId);
+    const hi = new Uint32Array(size);
+    const lo = new Uint32Array(size);
+    const self = tree.self;
+    const parentOf = tree.parent;
+    const nameOf = tree.nameId;
+    let count = 0;
+    for (let node = 1; node < size; node++) {
+      const nameId = nameOf[node]!;
+      if (nameId === 0 && fnOfName[0] === -1) resolve(0);
+      const parent = parentOf[node]!;
+      const h = childHi(hi[parent]!, lo[parent]!, fnHiOfName[nameId]!);
+      hi[node] = h;
+      lo[node] = childLo(lo[parent]!, fnLoOfName[nameId]!, h);
+      if (self[node] !== 0) count++;
     }
-    return stackOf;
+    const stacks = new Int32Array(count);
+    const values = new Float64Array(count);
+    // Stack index per node, filled only where a new path had to be added (-1: not known yet).
+    let stackOf: Int32Array | null = null;
+    let k = 0;
+    for (let node = 1; node < size; node++) {
+      if (self[node] === 0) continue;
+      let stack = this.stacks.get(hi[node]!, lo[node]!);
+      if (stack === -1) {
+        stackOf ??= new Int32Array(size).fill(-1);
+        stack = this.addPath(tree, node, hi, lo, fnOfName, stackOf);
+      }
+      stacks[k] = stack;
+      values[k++] = self[node]!;
+    }
+    return { stacks, values, count };
+  }
+
+  /** Adds the stack of `node` and those of its ancestors that are missing; returns its index. */
+  private addPath(
+    tree: CallTree,
+    node: number,
+    hi: Uint32Array,
+    lo: Uint32Array,
+    fnOfName: Int32Array,
+    stackOf: Int32Array,
+  ): number {
+    // Up to the nearest ancestor that is known, then back down adding each frame.
+    const path: number[] = [];
+    let n = node;
+    let parentStack = -1;
+    while (n !== 0) {
+      if (stackOf[n] !== -1) {
+        parentStack = stackOf[n]!;
+        break;
+      }
+      const known = this.stacks.get(hi[n]!, lo[n]!);
+      if (known !== -1) {
+        parentStack = stackOf[n] = known;
+        break;
+      }
+      path.push(n);
+      n = tree.parent[n]!;
+    }
+    for (let i = path.length - 1; i >= 0; i--) {
+      const p = path[i]!;
+      parentStack = stackOf[p] = this.addStack(hi[p]!, lo[p]!, parentStack, fnOfName[tree.nameId[p]!]!, true);
+    }
+    return parentStack;
   }
 
   takeNew(): { functions: NewFunction[]; stacks: NewStack[] } {
@@ -113,34 +175,58 @@ export class Dictionary {
     return out;
   }
 
-  /** Builds a call tree from (stack index, value) pairs. */
-  buildTree(stackIndices: ArrayLike<number>, values: ArrayLike<number>): CallTree {
-    const builder = new CallTreeBuilder(Math.min(stackIndices.length * 4, 1 << 20));
-    const nodeOf = new Map<number, number>();
-    const path: number[] = [];
-    for (let i = 0; i < stackIndices.length; i++) {
-      let s = stackIndices[i]!;
-      if (s < 0) continue;
-      path.length = 0;
-      let node = -1;
-      while (s !== -1) {
-        const known = nodeOf.get(s);
-        if (known !== undefined) {
-          node = known;
-          break;
+  /**
+   * The call tree of (stack index, value) pairs; a stack may repeat. The tree's nodes are the
+   * stacks with a non-zero value and their ancestors, each ancestor listed before its
+   * descendants, as a CallTree needs; no hashing, the dictionary already holds the shape.
+   */
+  buildTree(stackIndices: ArrayLike<number>, values: ArrayLike<number>, count = stackIndices.length): CallTree {
+    if (this.nodeOfStack.length < this.stackParent.length) this.nodeOfStack = new Int32Array(this.stackParent.length);
+    const nodeOf = this.nodeOfStack;
+    let members = new Int32Array(Math.max(16, count * 2));
+    let size = 0;
+    for (let i = 0; i < count; i++) {
+      if (values[i] === 0 || stackIndices[i]! < 0) continue;
+      // Up to the first ancestor already listed, then append that path top-down.
+      const from = size;
+      for (let s = stackIndices[i]!; s !== -1 && nodeOf[s] === 0; s = this.stackParent[s]!) {
+        nodeOf[s] = 1;
+        if (size === members.length) {
+          const next = new Int32Array(size * 2);
+          next.set(members);
+          members = next;
         }
-        path.push(s);
-        s = this.stackParent[s]!;
+        members[size++] = s;
       }
-      if (node === -1) node = 0;
-      for (let p = path.length - 1; p >= 0; p--) {
-        const stack = path[p]!;
-        node = builder.child(node, builder.intern(this.functionNames[this.stackFunction[stack]!]!));
-        nodeOf.set(stack, node);
-      }
-      builder.addSelf(node, values[i]!);
+      members.subarray(from, size).reverse();
     }
-    return builder.build();
+    const names: string[] = [ROOT_NAME];
+    const nameOfFunction = new Int32Array(this.functionNames.length).fill(-1);
+    const parent = new Int32Array(size + 1);
+    const nameId = new Uint32Array(size + 1);
+    const self = new Float64Array(size + 1);
+    parent[0] = -1;
+    for (let i = 0; i < size; i++) {
+      const s = members[i]!;
+      nodeOf[s] = i + 1;
+      const p = this.stackParent[s]!;
+      parent[i + 1] = p === -1 ? 0 : nodeOf[p]!;
+      const fn = this.stackFunction[s]!;
+      let name = nameOfFunction[fn]!;
+      if (name === -1) {
+        const text = this.functionNames[fn]!;
+        // A function called like the root shares its name id, as CallTreeBuilder.intern does.
+        name = nameOfFunction[fn] = text === ROOT_NAME ? 0 : names.push(text) - 1;
+      }
+      nameId[i + 1] = name;
+    }
+    for (let i = 0; i < count; i++) {
+      if (values[i] === 0 || stackIndices[i]! < 0) continue;
+      const node = nodeOf[stackIndices[i]!]!;
+      self[node] = self[node]! + values[i]!;
+    }
+    for (let i = 0; i < size; i++) nodeOf[members[i]!] = 0;
+    return assembleCallTree(names, parent, nameId, self);
   }
 
   private grow(): void {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { isKilnError } from '@kiln/model';
 import {
   ALLOC,
@@ -228,6 +229,52 @@ describe('embedded store', () => {
         await assertRollupSeries(store, inputs, 'raw');
         assert.deepEqual(await snapshot(store), withRollups);
       });
+    });
+  });
+
+  test('late profiles count once in cells summed from one row or several, and compact() folds them to one row per cell', async () => {
+    // Pod z uploads once: its rollup cells are summed from a single row (BELOW cells).
+    const inputs = [...rollupDataset(), cpuProfile({ service_name: 'api', pod: 'z' }, DAY0_MS + 7 * HOUR_MS, 7)];
+    const late: ProfileInput[] = [
+      ...[5, 5, 17].map((second, i) =>
+        cpuProfile(
+          { service_name: 'api', pod: 'a' },
+          DAY0_MS + 5 * HOUR_MS + MINUTE_MS + second * 1_000,
+          100 + i,
+          'late',
+        ),
+      ),
+      cpuProfile({ service_name: 'api', pod: 'z' }, DAY0_MS + 7 * HOUR_MS + 20_000, 1_000, 'late'),
+      cpuProfile({ service_name: 'api', pod: 'z' }, DAY0_MS + 7 * HOUR_MS + 5 * MINUTE_MS, 2_000, 'late'),
+    ];
+    await withDataDir(async (dataDir) => {
+      await withEmbedded(dataDir, {}, async (store) => {
+        await writeByDay(store, TENANT, inputs);
+        await store.compact();
+        for (const p of late) await writeAll(store, TENANT, [p]);
+        await assertRollupQueries(store, [...inputs, ...late], 'late, before compact()');
+        await store.compact();
+        await assertRollupQueries(store, [...inputs, ...late], 'late, after compact()');
+      });
+      // Every rollup level holds one row per (series, cell) again.
+      const db = await DuckDBInstance.create(':memory:');
+      const con = await db.connect();
+      try {
+        for (let level = 1; level < LEVELS.length; level++) {
+          for (const file of readdirSync(join(dataDir, 'samples', String(level)))) {
+            if (!file.endsWith('.duckdb')) continue;
+            await con.run(`ATTACH '${join(dataDir, 'samples', String(level), file)}' AS p (READ_ONLY)`);
+            const repeated = await con.runAndReadAll(
+              'SELECT series_id, ts, count(*) FROM p.samples GROUP BY ALL HAVING count(*) > 1',
+            );
+            assert.deepEqual(repeated.getRows(), [], `level ${level} ${file}`);
+            await con.run('DETACH p');
+          }
+        }
+      } finally {
+        con.closeSync();
+        db.closeSync();
+      }
     });
   });
 

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBBlobValue, type DuckDBConnection } from '@duckdb/node-api';
-import { emptyCallTree, parseProfileTypeId, type CallTree } from '@kiln/model';
+import { emptyCallTree, type CallTree } from '@kiln/model';
 import { Dictionary } from './dictionary.js';
 import { storageError } from './errors.js';
 import { fromBigInt, hashString, toBigInt } from './ids.js';
@@ -12,7 +12,6 @@ import type {
   Matcher,
   ProfileInput,
   ProfileStore,
-  RejectedProfile,
   RetentionResult,
   SelectQuery,
   SelectSeriesQuery,
@@ -20,9 +19,21 @@ import type {
   WriteResult,
 } from './profile-store.js';
 import { DEFAULT_RETENTION, floorTo, LEVELS, planCells, type CellRange, type RetentionPolicy } from './rollups.js';
-import { createTableSql, FORMAT_NAME, FORMAT_VERSION, META_TABLES, PARTITION_TABLES } from './schema.js';
-import { decodeSamples, encodeSamples, sumSamples } from './sample-blob.js';
+import { checkFormat, readLevelTimes, writeLevelTimes } from './data-dir.js';
+import { createTableSql, META_TABLES } from './schema.js';
+import { BELOW_SQL, encodeSamples, isBelow, SampleBuffer, sumSamples } from './sample-blob.js';
+import {
+  cellKey,
+  cellsWhere,
+  inTransaction,
+  Partitions,
+  sqlString,
+  type CellKey,
+  type SampleRow,
+} from './partitions.js';
+import { StackSums } from './stack-sums.js';
 import { SeriesIndex, type SeriesEntry } from './series-index.js';
+import { rejectProfile, validateProfile } from './validate-profile.js';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -38,17 +49,12 @@ export interface EmbeddedStoreOptions {
   memoryLimitMb?: number;
 }
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.]*$/;
 /** Raw cells this recent are left for later compaction, so rollups rarely need late adds. */
 const COMPACT_LAG_MS = 60_000;
-
-interface Partition {
-  level: number;
-  startMs: number;
-  alias: string;
-  path: string;
-  watermarkMs: number;
-}
+/** At most this many target cells are summed per compaction transaction. */
+const COMPACT_CELLS = 60;
+/** Late cells folded per statement (their keys are spelled out in SQL). */
+const FOLD_CELLS = 200;
 
 interface TenantState {
   dictionary: Dictionary;
@@ -75,22 +81,26 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
  * Durability: writes are queued and run one batch at a time; a batch is one transaction on
  * meta.duckdb (new functions, stacks, series), then one per sample partition it touches.
  * DuckDB fsyncs its write-ahead log at each commit, and write() resolves only after the last
- * commit, so an acknowledged profile survives kill -9. Writes that arrive while a batch
- * commits wait and are committed together (group commit), which keeps fsyncs per second low.
+ * commit, so an acknowledged profile survives kill -9. Writes made in the same turn of the
+ * event loop, or that arrive while a batch commits, are committed together (group commit),
+ * which keeps fsyncs per second low.
  */
 export class EmbeddedStore implements ProfileStore {
   private instance!: DuckDBInstance;
   private con!: DuckDBConnection;
   private readonly tenants = new Map<string, TenantState>();
-  private readonly partitions = new Map<string, Partition>();
+  private partitions!: Partitions;
   private readonly limits: StorageLimits;
   private readonly retention: RetentionPolicy;
   private readonly useRollups: boolean;
   private readonly now: () => number;
   private retainedFromMs: number[] = LEVELS.map(() => -Infinity);
-  /** Per level, how far compaction has passed over ranges with nothing to sum (rollup.json). */
-  private emptyWatermarkMs: number[] = LEVELS.map(() => -Infinity);
   private queue: PendingWrite[] = [];
+  /** Per partition alias, rollup cells that late profiles added a row to, to fold (compact()). */
+  private readonly lateCells = new Map<string, Map<string, CellKey>>();
+  /** Scratch for summing blobs; only used inside synchronous stretches of code. */
+  private readonly sums = new StackSums();
+  private readonly buffer = new SampleBuffer();
   private running: Promise<void> = Promise.resolve();
   private busy = false;
   private timer: NodeJS.Timeout | null = null;
@@ -112,15 +122,9 @@ export class EmbeddedStore implements ProfileStore {
     await this.con.run(`SET memory_limit = '${Math.max(64, Math.floor(this.options.memoryLimitMb ?? 1024))}MB'`);
     for (const table of META_TABLES) await this.con.run(createTableSql(table));
     this.retainedFromMs = readLevelTimes(join(dir, 'retention.json'));
-    this.emptyWatermarkMs = readLevelTimes(join(dir, 'rollup.json'));
-    for (let level = 0; level < LEVELS.length; level++) {
-      const levelDir = join(dir, 'samples', String(level));
-      if (!existsSync(levelDir)) continue;
-      for (const file of readdirSync(levelDir)) {
-        const m = /^(\d+)\.duckdb$/.exec(file);
-        if (m) await this.attach(level, Number(m[1]));
-      }
-    }
+    this.partitions = new Partitions(this.con, join(dir, 'samples'), this.sums);
+    this.partitions.emptyWatermarkMs = readLevelTimes(join(dir, 'rollup.json'));
+    await this.partitions.attachAll();
     await this.loadDictionaries();
     const interval = this.options.compactIntervalMs ?? 10_000;
     if (interval > 0) {
@@ -135,7 +139,12 @@ export class EmbeddedStore implements ProfileStore {
     if (this.closed) return Promise.reject(storageError('ERR_STORAGE_CLOSED', 'the store is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ tenant, profiles, resolve, reject });
-      if (!this.busy) this.running = this.drain();
+      if (!this.busy) {
+        this.busy = true;
+        // Start on the next turn of the event loop, so that writes made in this one (uploads
+        // parsed together, a Promise.all) share the first commit too.
+        this.running = new Promise((started) => setImmediate(started)).then(() => this.drain());
+      }
     });
   }
 
@@ -175,7 +184,7 @@ export class EmbeddedStore implements ProfileStore {
       const result: WriteResult = { written: 0, rejected: [] };
       const state = this.tenant(w.tenant);
       w.profiles.forEach((p, index) => {
-        const rejected = this.validate(p, index);
+        const rejected = validateProfile(p, index, this.limits);
         if (rejected) {
           result.rejected.push(rejected);
           return;
@@ -187,7 +196,7 @@ export class EmbeddedStore implements ProfileStore {
         if (!state.series.byId.has(id)) {
           if (state.series.size >= this.limits.maxSeriesPerTenant) {
             result.rejected.push(
-              reject(
+              rejectProfile(
                 index,
                 'ERR_STORAGE_SERIES_LIMIT',
                 `maxSeriesPerTenant is ${this.limits.maxSeriesPerTenant}, tenant ${w.tenant} has reached it`,
@@ -199,19 +208,15 @@ export class EmbeddedStore implements ProfileStore {
           state.series.add(entry);
           newSeries.push({ tenant: w.tenant, entry });
         }
-        const stackOf = state.dictionary.internTree(p.tree);
+        const { stacks, values, count } = state.dictionary.internSamples(p.tree);
         const ts = floorTo(p.timeMs, LEVELS[0]!.widthMs);
-        const stacks = new Int32Array(p.tree.size);
-        const values = new Float64Array(p.tree.size);
-        let n = 0;
-        for (let node = 1; node < p.tree.size; node++) {
-          const value = p.tree.self[node]!;
-          if (value === 0) continue;
-          stacks[n] = stackOf[node]!;
-          values[n++] = value;
-        }
-        if (n > 0)
-          this.rowsFor(rows, 0, ts).push({ tenant: w.tenant, series: id, ts, data: encodeSamples(stacks, values, n) });
+        if (count > 0)
+          this.rowsFor(rows, 0, ts).push({
+            tenant: w.tenant,
+            series: id,
+            ts,
+            data: encodeSamples(stacks, values, count),
+          });
         result.written++;
       });
       return result;
@@ -222,7 +227,7 @@ export class EmbeddedStore implements ProfileStore {
     const level0 = [...rows.entries()];
     for (const [key, list] of level0) {
       const [, startMs] = key.split(':').map(Number) as [number, number];
-      await this.appendRows(0, startMs, list);
+      await this.partitions.appendAndCommit(0, startMs, list);
       if (this.useRollups) await this.addLate(list);
     }
     return results;
@@ -235,70 +240,34 @@ export class EmbeddedStore implements ProfileStore {
     return list;
   }
 
-  /** Adds rows whose cells some rollup level has already summed to those levels as well. */
+  /**
+   * Adds rows whose cells some rollup level has already summed to those levels as well, except
+   * where the cell is BELOW: it reads the level below, which has the row already.
+   */
   private async addLate(list: SampleRow[]): Promise<void> {
     for (let level = 1; level < LEVELS.length; level++) {
       const w = LEVELS[level]!.widthMs;
-      const late = list.filter((r) => r.ts < this.watermark(level) && floorTo(r.ts, w) < this.watermark(level));
+      const watermark = this.partitions.watermark(level);
+      const late = list.filter((r) => r.ts < watermark && floorTo(r.ts, w) < watermark);
       if (late.length === 0) return;
       const byPartition = new Map<string, SampleRow[]>();
       for (const r of late) this.rowsFor(byPartition, level, r.ts).push({ ...r, ts: floorTo(r.ts, w) });
-      for (const [key, part] of byPartition) {
-        await this.appendRows(level, Number(key.split(':')[1]), part);
+      for (const [key, rows] of byPartition) {
+        const below = await this.partitions.belowCells(level, rows);
+        const part = rows.filter((r) => !below.has(cellKey(r)));
+        if (part.length === 0) continue;
+        const p = await this.partitions.appendAndCommit(level, Number(key.split(':')[1]), part);
+        let cells = this.lateCells.get(p.alias);
+        if (cells === undefined) this.lateCells.set(p.alias, (cells = new Map()));
+        for (const r of part) cells.set(cellKey(r), { tenant: r.tenant, series: r.series, ts: r.ts });
       }
     }
-  }
-
-  private validate(p: ProfileInput, index: number): RejectedProfile | null {
-    if (parseProfileTypeId(p.profileType) === null) {
-      return reject(
-        index,
-        'ERR_STORAGE_INVALID_PROFILE_TYPE',
-        `profile type "${p.profileType}" is not name:type:unit:period_type:period_unit`,
-      );
-    }
-    const names = Object.keys(p.labels);
-    if (!p.labels['service_name'])
-      return reject(index, 'ERR_STORAGE_MISSING_SERVICE_NAME', 'the profile has no service_name label');
-    if (names.length > this.limits.maxLabelsPerSeries) {
-      return reject(
-        index,
-        'ERR_STORAGE_TOO_MANY_LABELS',
-        `maxLabelsPerSeries is ${this.limits.maxLabelsPerSeries}, the series has ${names.length}`,
-      );
-    }
-    for (const name of names) {
-      if (name.length > this.limits.maxLabelNameLength) {
-        return reject(
-          index,
-          'ERR_STORAGE_LABEL_NAME_TOO_LONG',
-          `maxLabelNameLength is ${this.limits.maxLabelNameLength}, label "${name.slice(0, 40)}…" has ${name.length}`,
-        );
-      }
-      if (!LABEL_NAME.test(name) || name.startsWith('__')) {
-        return reject(
-          index,
-          'ERR_STORAGE_INVALID_LABEL_NAME',
-          `label name "${name.slice(0, 80)}" is not [a-zA-Z_][a-zA-Z0-9_.]* (names starting with __ are reserved)`,
-        );
-      }
-      const value = p.labels[name]!;
-      if (value.length > this.limits.maxLabelValueLength) {
-        return reject(
-          index,
-          'ERR_STORAGE_LABEL_VALUE_TOO_LONG',
-          `maxLabelValueLength is ${this.limits.maxLabelValueLength}, label ${name} has ${value.length}`,
-        );
-      }
-    }
-    return null;
   }
 
   private async storeDictionaries(newSeries: { tenant: string; entry: SeriesEntry }[]): Promise<void> {
     const pending = [...this.tenants].map(([tenant, state]) => ({ tenant, ...state.dictionary.takeNew() }));
     if (newSeries.length === 0 && pending.every((p) => p.functions.length === 0 && p.stacks.length === 0)) return;
-    await this.con.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(this.con, async () => {
       const fns = await this.con.createAppender('functions');
       const stacks = await this.con.createAppender('stacks');
       const series = await this.con.createAppender('series');
@@ -325,75 +294,7 @@ export class EmbeddedStore implements ProfileStore {
         series.endRow();
       }
       for (const a of [fns, stacks, series]) closeAppender(a);
-      await this.con.run('COMMIT');
-    } catch (err) {
-      await this.con.run('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-  }
-
-  private async appendRows(level: number, partitionStartMs: number, list: SampleRow[]): Promise<void> {
-    const p = await this.partition(level, partitionStartMs);
-    await this.con.run('BEGIN TRANSACTION');
-    try {
-      await this.appendSamples(p, list);
-      await this.con.run('COMMIT');
-    } catch (err) {
-      await this.con.run('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-  }
-
-  /** Appends sample rows to a partition, inside the caller's transaction. */
-  private async appendSamples(p: Partition, rows: SampleRow[]): Promise<void> {
-    const a = await this.con.createAppender('samples', 'main', p.alias);
-    for (const r of rows) {
-      a.appendVarchar(r.tenant);
-      a.appendUBigInt(r.series);
-      a.appendBigInt(BigInt(r.ts));
-      a.appendBlob(r.data);
-      a.endRow();
-    }
-    closeAppender(a);
-  }
-
-  // ---- partitions ----
-
-  private async partition(level: number, startMs: number): Promise<Partition> {
-    const alias = `p${level}_${startMs}`;
-    return this.partitions.get(alias) ?? (await this.attach(level, startMs));
-  }
-
-  private async attach(level: number, startMs: number): Promise<Partition> {
-    const alias = `p${level}_${startMs}`;
-    const dir = join(this.options.dataDir, 'samples', String(level));
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, `${startMs}.duckdb`);
-    await this.con.run(`ATTACH '${path}' AS ${alias}`);
-    for (const table of PARTITION_TABLES) await this.con.run(createTableSql(table, alias));
-    const state = await this.con.runAndReadAll(`SELECT max(watermark_ms) FROM ${alias}.rollup_state`);
-    const wm = state.getRows()[0]?.[0];
-    const p: Partition = {
-      level,
-      startMs,
-      alias,
-      path,
-      watermarkMs: wm === null || wm === undefined ? startMs : Number(wm),
-    };
-    this.partitions.set(alias, p);
-    return p;
-  }
-
-  private partitionsOf(level: number): Partition[] {
-    return [...this.partitions.values()].filter((p) => p.level === level).sort((a, b) => a.startMs - b.startMs);
-  }
-
-  /** Cells of `level` starting before this are summed from the level below (level 0: all). */
-  private watermark(level: number): number {
-    if (level === 0) return Infinity;
-    let wm = this.emptyWatermarkMs[level]!;
-    for (const p of this.partitionsOf(level)) wm = Math.max(wm, p.watermarkMs);
-    return wm;
+    });
   }
 
   // ---- rollups ----
@@ -402,84 +303,72 @@ export class EmbeddedStore implements ProfileStore {
     if (this.closed || !this.useRollups) return;
     await this.exclusive(async () => {
       for (let level = 1; level < LEVELS.length; level++) await this.compactLevel(level);
+      await this.foldLateCells();
     });
+  }
+
+  /**
+   * Sums the rollup cells that late profiles added rows to back into one row each, so reads
+   * of them stay one row per (series, cell). One transaction per partition: a crash leaves a
+   * cell either as it was or folded. Cells are remembered in memory only; after a restart the
+   * extra rows stay, which costs reads a little and is still exact.
+   */
+  private async foldLateCells(): Promise<void> {
+    for (const [alias, cells] of this.lateCells) {
+      this.lateCells.delete(alias);
+      const p = this.partitions.get(alias);
+      if (p === undefined) continue;
+      const list = [...cells.values()];
+      for (let i = 0; i < list.length; i += FOLD_CELLS) {
+        const where = cellsWhere(list.slice(i, i + FOLD_CELLS));
+        const summed = await this.partitions.sumCells([p], p.level, { where, below: false });
+        await inTransaction(this.con, async () => {
+          await this.con.run(`DELETE FROM ${alias}.samples WHERE ${where}`);
+          await this.partitions.append(p, summed);
+        });
+      }
+    }
   }
 
   private async compactLevel(level: number): Promise<void> {
     const { widthMs, partitionMs } = LEVELS[level]!;
     const source = level - 1;
-    const sourceDone = source === 0 ? floorTo(this.now() - COMPACT_LAG_MS, LEVELS[0]!.widthMs) : this.watermark(source);
+    const parts = this.partitions;
+    const sourceDone =
+      source === 0 ? floorTo(this.now() - COMPACT_LAG_MS, LEVELS[0]!.widthMs) : parts.watermark(source);
     const end = floorTo(sourceDone, widthMs);
-    let from = this.watermark(level);
+    let from = parts.watermark(level);
     if (!Number.isFinite(from)) {
-      const first = this.partitionsOf(source)[0];
+      const first = parts.ofLevel(source)[0];
       if (first === undefined) return;
       from = floorTo(first.startMs, widthMs);
     }
     const startedAt = from;
     while (from < end) {
       const partStart = floorTo(from, partitionMs);
-      const to = Math.min(end, partStart + partitionMs);
-      const sources = this.overlapping(source, from, to);
+      // A bounded span per transaction: a backlog (after downtime) is summed a piece at a time.
+      const to = Math.min(end, partStart + partitionMs, from + COMPACT_CELLS * widthMs);
+      const sources = parts.overlapping(source, from, to);
       if (sources.length === 0) {
         // Nothing to sum: move on without creating an empty partition file.
-        this.emptyWatermarkMs[level] = to;
+        parts.emptyWatermarkMs[level] = to;
         from = to;
         continue;
       }
-      const target = await this.partition(level, partStart);
-      const summed = await this.sumCells(sources, from, to, widthMs);
-      await this.con.run('BEGIN TRANSACTION');
-      try {
-        if (summed.length > 0) await this.appendSamples(target, summed);
+      const target = await parts.partition(level, partStart);
+      const summed = await parts.sumCells(sources, level, { from, to, below: true });
+      await inTransaction(this.con, async () => {
+        if (summed.length > 0) await parts.append(target, summed);
         await this.con.run(`DELETE FROM ${target.alias}.rollup_state`);
         await this.con.run(`INSERT INTO ${target.alias}.rollup_state VALUES (${to})`);
-        await this.con.run('COMMIT');
-      } catch (err) {
-        await this.con.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+      });
       target.watermarkMs = to;
       from = to;
     }
     if (from !== startedAt) {
-      this.emptyWatermarkMs[level] = Math.max(this.emptyWatermarkMs[level]!, from);
-      writeLevelTimes(join(this.options.dataDir, 'rollup.json'), this.emptyWatermarkMs);
+      parts.emptyWatermarkMs[level] = Math.max(parts.emptyWatermarkMs[level]!, from);
+      writeLevelTimes(join(this.options.dataDir, 'rollup.json'), parts.emptyWatermarkMs);
     }
-  }
-
-  /** Reads the source rows in [from, to) and sums them into one row per (series, cell). */
-  private async sumCells(sources: Partition[], from: number, to: number, widthMs: number): Promise<SampleRow[]> {
-    const union = sources
-      .map((p) => `SELECT tenant, series_id, ts, data FROM ${p.alias}.samples WHERE ts >= ${from} AND ts < ${to}`)
-      .join(' UNION ALL ');
-    const result = await this.con.runAndReadAll(union);
-    const [tenants = [], series = [], times = [], blobs = []] = result.getColumns();
-    const cells = new Map<string, { tenant: string; series: bigint; ts: number; sums: Map<number, number> }>();
-    for (let i = 0; i < tenants.length; i++) {
-      const ts = floorTo(Number(times[i]), widthMs);
-      const key = `${tenants[i] as string}\u0000${series[i] as bigint}\u0000${ts}`;
-      let cell = cells.get(key);
-      if (cell === undefined) {
-        cell = { tenant: tenants[i] as string, series: series[i] as bigint, ts, sums: new Map() };
-        cells.set(key, cell);
-      }
-      const sums = cell.sums;
-      decodeSamples((blobs[i] as DuckDBBlobValue).bytes, (stack, value) =>
-        sums.set(stack, (sums.get(stack) ?? 0) + value),
-      );
-    }
-    return [...cells.values()].map((c) => ({
-      tenant: c.tenant,
-      series: c.series,
-      ts: c.ts,
-      data: encodeSamples(Int32Array.from(c.sums.keys()), Float64Array.from(c.sums.values()), c.sums.size),
-    }));
-  }
-
-  private overlapping(level: number, from: number, to: number): Partition[] {
-    const size = LEVELS[level]!.partitionMs;
-    return this.partitionsOf(level).filter((p) => p.startMs < to && p.startMs + size > from);
   }
 
   // ---- retention ----
@@ -493,31 +382,40 @@ export class EmbeddedStore implements ProfileStore {
         if (keep <= 0) continue;
         const cutoff = nowMs - keep;
         const size = LEVELS[level]!.partitionMs;
-        for (const p of this.partitionsOf(level)) {
+        for (const p of this.partitions.ofLevel(level)) {
           const end = p.startMs + size;
           if (end > cutoff) continue;
           // Never drop data that a coarser level still keeping it has not summed yet.
           if (this.useRollups && !this.summedWhereKept(level, end, nowMs)) continue;
-          await this.con.run(`DETACH ${p.alias}`);
-          this.partitions.delete(p.alias);
-          // Its rollup watermark leaves with it; keep the level's watermark from going back.
-          this.emptyWatermarkMs[level] = Math.max(this.emptyWatermarkMs[level]!, p.watermarkMs);
-          for (const file of [p.path, `${p.path}.wal`]) {
-            if (existsSync(file)) {
-              freedBytes += statSync(file).size;
-              rmSync(file);
-            }
-          }
+          if (level + 1 < LEVELS.length) await this.materializeBelow(level + 1, p.startMs, end);
+          freedBytes += await this.partitions.remove(p);
           deletedPartitions++;
           this.retainedFromMs[level] = Math.max(this.retainedFromMs[level]!, end);
         }
       }
       if (deletedPartitions > 0) {
-        writeLevelTimes(join(this.options.dataDir, 'rollup.json'), this.emptyWatermarkMs);
+        writeLevelTimes(join(this.options.dataDir, 'rollup.json'), this.partitions.emptyWatermarkMs);
         writeLevelTimes(join(this.options.dataDir, 'retention.json'), this.retainedFromMs);
       }
       return { deletedPartitions, freedBytes };
     });
+  }
+
+  /**
+   * Replaces the BELOW cells of `level` in [from, to) by the samples they stand for, before the
+   * level below deletes that span. One transaction per partition; a crash between them leaves
+   * some cells BELOW and the level below in place, and the next retention pass finishes.
+   */
+  private async materializeBelow(level: number, from: number, to: number): Promise<void> {
+    const where = `data = ${BELOW_SQL}`;
+    for (const q of this.partitions.overlapping(level, from, to)) {
+      const rows = await this.partitions.sumCells([q], level, { from, to, where, below: false });
+      if (rows.length === 0) continue;
+      await inTransaction(this.con, async () => {
+        await this.con.run(`DELETE FROM ${q.alias}.samples WHERE ts >= ${from} AND ts < ${to} AND ${where}`);
+        await this.partitions.append(q, rows);
+      });
+    }
   }
 
   /**
@@ -530,7 +428,7 @@ export class EmbeddedStore implements ProfileStore {
       const keep = this.retention.retentionMs[m] ?? 0;
       if (keep !== 0 && end <= nowMs - keep) continue;
       anyKeeps = true;
-      if (this.watermark(m) >= end) return true;
+      if (this.partitions.watermark(m) >= end) return true;
     }
     return !anyKeeps;
   }
@@ -544,21 +442,11 @@ export class EmbeddedStore implements ProfileStore {
     const series = state.series.select(matchersOf(query.matchers), query.profileType);
     if (series.length === 0) return emptyCallTree();
     const cells = this.plan(query.startMs, query.endMs, LEVELS.length - 1);
-    const inner = this.cellSelects(cells, query.tenant, series, 'data');
-    if (inner === null) return emptyCallTree();
-    const blobs = (await this.con.runAndReadAll(inner)).getColumns()[0] ?? [];
-    // Sum per dense stack index, remembering which stacks were touched.
-    const sums = new Float64Array(state.dictionary.stacks.size);
-    const touched: number[] = [];
-    for (const blob of blobs) {
-      decodeSamples((blob as DuckDBBlobValue).bytes, (stack, value) => {
-        if (sums[stack] === 0) touched.push(stack);
-        sums[stack]! += value;
-      });
-    }
-    const stacks = Int32Array.from(touched);
-    const values = Float64Array.from(touched, (s) => sums[s]!);
-    return state.dictionary.buildTree(stacks, values);
+    const rows = await this.readCells(cells, query.tenant, series);
+    // From here on synchronous: the shared sums are never used by two queries at once.
+    for (const r of rows) this.sums.addBlob(r.data);
+    const { stacks, values, count } = this.sums.take();
+    return state.dictionary.buildTree(stacks, values, count);
   }
 
   async selectSeries(query: SelectSeriesQuery): Promise<TimeSeries[]> {
@@ -576,17 +464,15 @@ export class EmbeddedStore implements ProfileStore {
     const start = query.startMs;
     const end = query.endMs;
     const cells = this.plan(start, end, maxLevel);
-    const inner = this.cellSelects(cells, query.tenant, series, 'series_id, ts, data');
-    if (inner === null) return [];
-    const result = await this.con.runAndReadAll(inner);
-    const [rowIds = [], rowTimes = [], rowBlobs = []] = result.getColumns();
-    // One point per (series, step): rows of the same series and step add up first.
+    const rows = await this.readCells(cells, query.tenant, series);
+    // One point per (series, step): rows of the same series and step add up first. A BELOW
+    // cell's rows are finer than it, so they fall in its step.
     const perSeriesStep = new Map<string, { id: bigint; t: number; sum: number }>();
-    for (let i = 0; i < rowIds.length; i++) {
-      const t = floorTo(Number(rowTimes[i]), step);
-      const key = `${rowIds[i] as bigint}:${t}`;
-      const point = perSeriesStep.get(key) ?? { id: rowIds[i] as bigint, t, sum: 0 };
-      point.sum += sumSamples((rowBlobs[i] as DuckDBBlobValue).bytes);
+    for (const r of rows) {
+      const t = floorTo(r.ts, step);
+      const key = `${r.series}:${t}`;
+      const point = perSeriesStep.get(key) ?? { id: r.series, t, sum: 0 };
+      point.sum += sumSamples(r.data, this.buffer);
       perSeriesStep.set(key, point);
     }
     const points = [...perSeriesStep.values()];
@@ -659,20 +545,39 @@ export class EmbeddedStore implements ProfileStore {
 
   private plan(startMs: number, endMs: number, maxLevel: number): CellRange[] {
     return planCells(startMs, endMs, {
-      watermarkMs: LEVELS.map((_, l) => this.watermark(l)),
+      watermarkMs: LEVELS.map((_, l) => this.partitions.watermark(l)),
       retainedFromMs: this.retainedFromMs,
       maxLevel: this.useRollups ? maxLevel : 0,
     });
   }
 
-  /** One SELECT per partition a cell range touches, UNION ALL'd; null when none exists. */
+  /** The rows of the planned cells for `series`, BELOW cells replaced by what they stand for. */
+  private async readCells(cells: CellRange[], tenant: string, series: SeriesEntry[]): Promise<SampleRow[]> {
+    const inner = this.cellSelects(cells, tenant, series, 'series_id, ts, data');
+    if (inner === null) return [];
+    const [levels = [], ids = [], times = [], blobs = []] = (await this.con.runAndReadAll(inner)).getColumns();
+    const rows: SampleRow[] = [];
+    const below: { row: CellKey; level: number }[] = [];
+    for (let i = 0; i < levels.length; i++) {
+      const row = { tenant, series: ids[i] as bigint, ts: Number(times[i]), data: (blobs[i] as DuckDBBlobValue).bytes };
+      if (isBelow(row.data)) below.push({ row, level: Number(levels[i]) });
+      else rows.push(row);
+    }
+    if (below.length > 0) rows.push(...(await this.partitions.expandBelow(below)));
+    return rows;
+  }
+
+  /**
+   * One SELECT per partition a cell range touches, UNION ALL'd, each row with its `level`
+   * first; null when none exists.
+   */
   private cellSelects(cells: CellRange[], tenant: string, series: SeriesEntry[], columns: string): string | null {
     const ids = series.map((s) => s.id.toString()).join(', ');
     const parts: string[] = [];
     for (const c of cells) {
-      for (const p of this.overlapping(c.level, c.fromMs, c.toMs)) {
+      for (const p of this.partitions.overlapping(c.level, c.fromMs, c.toMs)) {
         parts.push(
-          `SELECT ${columns} FROM ${p.alias}.samples WHERE tenant = ${sqlString(tenant)} AND ts >= ${c.fromMs} AND ts < ${c.toMs} AND series_id IN (${ids})`,
+          `SELECT ${c.level} AS level, ${columns} FROM ${p.alias}.samples WHERE tenant = ${sqlString(tenant)} AND ts >= ${c.fromMs} AND ts < ${c.toMs} AND series_id IN (${ids})`,
         );
       }
     }
@@ -733,14 +638,6 @@ export class EmbeddedStore implements ProfileStore {
   }
 }
 
-interface SampleRow {
-  tenant: string;
-  series: bigint;
-  ts: number;
-  /** encodeSamples() of the series' samples in the cell. */
-  data: Uint8Array;
-}
-
 function seriesLabels(p: ProfileInput): Labels {
   const labels: Record<string, string> = { ...p.labels };
   labels['__profile_type__'] = p.profileType;
@@ -752,48 +649,7 @@ function matchersOf(matchers: readonly Matcher[] | undefined): readonly Matcher[
   return matchers ?? [];
 }
 
-function reject(index: number, code: Parameters<typeof storageError>[0], message: string): RejectedProfile {
-  const err = storageError(code, message);
-  return { index, code, reason: String(err.details['reason']), message };
-}
-
 function closeAppender(a: DuckDBAppender): void {
   a.flushSync();
   a.closeSync();
-}
-
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-/** Per-level times in a small JSON file (null for none), replaced atomically by rename. */
-function readLevelTimes(file: string): number[] {
-  if (!existsSync(file)) return LEVELS.map(() => -Infinity);
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { levels: (number | null)[] };
-  return LEVELS.map((_, l) => saved.levels[l] ?? -Infinity);
-}
-
-function writeLevelTimes(file: string, times: readonly number[]): void {
-  writeFileSync(`${file}.tmp`, JSON.stringify({ levels: times.map((t) => (Number.isFinite(t) ? t : null)) }) + '\n');
-  renameSync(`${file}.tmp`, file);
-}
-
-function checkFormat(dir: string): void {
-  const file = join(dir, 'FORMAT');
-  if (!existsSync(file)) {
-    writeFileSync(file, JSON.stringify({ format: FORMAT_NAME, version: FORMAT_VERSION }) + '\n');
-    return;
-  }
-  let found: { format?: string; version?: number } = {};
-  try {
-    found = JSON.parse(readFileSync(file, 'utf8')) as typeof found;
-  } catch {
-    // An unreadable FORMAT file is a mismatch like any other.
-  }
-  if (found.format !== FORMAT_NAME || found.version !== FORMAT_VERSION) {
-    throw storageError(
-      'ERR_STORAGE_FORMAT_VERSION',
-      `${dir} holds ${found.format ?? 'unknown'} format version ${found.version ?? '?'}; this Kiln reads ${FORMAT_NAME} version ${FORMAT_VERSION}`,
-    );
-  }
 }

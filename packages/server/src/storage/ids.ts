@@ -22,9 +22,18 @@ export function hashString(text: string): [number, number] {
 
 /** The id of a child: a mix of the parent's id and the function's id. */
 export function childId(parentHi: number, parentLo: number, fnHi: number, fnLo: number): [number, number] {
-  const hi = fmix(Math.imul(parentHi ^ 0x9e3779b9, 0x85ebca6b) ^ fnHi ^ Math.imul(parentLo, 0xc2b2ae35));
-  const lo = fmix(Math.imul(parentLo ^ 0x7f4a7c15, 0xcc9e2d51) ^ fnLo ^ Math.imul(hi, 0x1b873593));
-  return [hi >>> 0, lo >>> 0];
+  const hi = childHi(parentHi, parentLo, fnHi);
+  return [hi, childLo(parentLo, fnLo, hi)];
+}
+
+/** childId's high half, as uint32 (the hot path computes the halves without an array). */
+export function childHi(parentHi: number, parentLo: number, fnHi: number): number {
+  return fmix(Math.imul(parentHi ^ 0x9e3779b9, 0x85ebca6b) ^ fnHi ^ Math.imul(parentLo, 0xc2b2ae35)) >>> 0;
+}
+
+/** childId's low half, as uint32, from the high half. */
+export function childLo(parentLo: number, fnLo: number, hi: number): number {
+  return fmix(Math.imul(parentLo ^ 0x7f4a7c15, 0xcc9e2d51) ^ fnLo ^ Math.imul(hi, 0x1b873593)) >>> 0;
 }
 
 function fmix(h: number): number {

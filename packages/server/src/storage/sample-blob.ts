@@ -1,77 +1,200 @@
 /**
  * The samples of one series in one cell, as one blob: the profiling-specific encoding that
- * keeps a stored profile small (a few bytes per sample, as Pyroscope's symdb does), where a
- * row per sample cost 60–70 % of the gzipped upload.
+ * keeps a stored profile small (about two bytes per sample, as Pyroscope's symdb does), where
+ * a row per sample cost 60–70 % of the gzipped upload.
  *
- * Layout: a flags byte, a varint count n, then n stack indices ascending as varint deltas,
- * then n values: zigzag varints when every value is an integer (flags 0), else float64 little
- * endian (flags 1). Stack indices are the tenant dictionary's dense indices: meta.duckdb's
- * stacks rows in insertion order (docs/storage-format.md).
+ * Layout: a flags byte, a varint count n, the scale as a varint when flags has SCALED, then
+ * n stack indices ascending as varint deltas (the first from 0), then n values:
+ * - FLOAT: float64 little endian;
+ * - otherwise integers divided by the scale (1 without SCALED), as varints, or as zigzag
+ *   varints when flags has SIGNED.
+ * Profilers report values in multiples of their period (10 ms of CPU as 10,000,000 ns, heap
+ * samples in multiples of the sampling rate), so dividing by the values' greatest common
+ * divisor turns a 4-byte varint into a 1-byte one.
+ *
+ * Stack indices are the tenant dictionary's dense indices: meta.duckdb's stacks rows in
+ * insertion order (docs/storage-format.md). Zero values are not stored.
+ */
+export const SAMPLE_FLAGS = { FLOAT: 1, SCALED: 2, SIGNED: 4, BELOW: 8 } as const;
+
+/**
+ * A rollup cell that holds what the level below holds over the same span: written in place of
+ * a copy when the cell would be summed from a single row (docs/storage-format.md).
+ */
+export const BELOW_BLOB: Uint8Array = Uint8Array.of(SAMPLE_FLAGS.BELOW);
+/** BELOW_BLOB as a DuckDB literal. */
+export const BELOW_SQL = `'\\x08'::BLOB`;
+
+export function isBelow(blob: Uint8Array): boolean {
+  return (blob[0]! & SAMPLE_FLAGS.BELOW) !== 0;
+}
+
+/** Larger integers are stored as float64: their zigzag form must stay a safe integer. */
+const MAX_INTEGER = 2 ** 52;
+/** Positions fit in the low 22 bits of a sort key; larger inputs sort with a comparator. */
+const POSITION_BITS = 2 ** 22;
+
+/**
+ * Encodes n (stack index, value) pairs in any order: repeated stacks are summed and zero sums
+ * dropped. Stack indices are non-negative int32.
  */
 export function encodeSamples(stacks: Int32Array, values: Float64Array, n: number): Uint8Array {
-  // Sort by stack index and merge repeats.
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => stacks[a]! - stacks[b]!);
-  const s: number[] = [];
-  const v: number[] = [];
-  for (const i of order) {
-    if (s.length > 0 && s[s.length - 1] === stacks[i]) v[v.length - 1]! += values[i]!;
-    else {
-      s.push(stacks[i]!);
-      v.push(values[i]!);
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) sorted = stacks[i - 1]! < stacks[i]!;
+  let s = stacks;
+  let v = values;
+  let count = n;
+  if (!sorted) {
+    s = new Int32Array(n);
+    v = new Float64Array(n);
+    const order = sortOrder(stacks, n);
+    count = 0;
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      if (count > 0 && s[count - 1] === stacks[i]) v[count - 1]! += values[i]!;
+      else {
+        s[count] = stacks[i]!;
+        v[count++] = values[i]!;
+      }
     }
   }
-  const integers = v.every((x) => Number.isSafeInteger(x));
-  const out = new Writer(16 + s.length * (integers ? 6 : 12));
-  out.byte(integers ? 0 : 1);
-  out.varint(s.length);
-  let prev = 0;
-  for (const x of s) {
-    out.varint(x - prev);
-    prev = x;
+  let integers = true;
+  let signed = false;
+  let scale = 0;
+  let nonZero = 0;
+  for (let i = 0; i < count; i++) {
+    const x = v[i]!;
+    if (x === 0) continue;
+    nonZero++;
+    if (!integers) continue;
+    if (!Number.isInteger(x) || Math.abs(x) > MAX_INTEGER) {
+      integers = false;
+      continue;
+    }
+    if (x < 0) signed = true;
+    if (scale !== 1) scale = gcd(scale, Math.abs(x));
   }
-  if (integers) for (const x of v) out.varint(x < 0 ? -2 * x - 1 : 2 * x);
-  else for (const x of v) out.float64(x);
+  let flags = 0;
+  if (!integers) flags |= SAMPLE_FLAGS.FLOAT;
+  else {
+    if (scale > 1) flags |= SAMPLE_FLAGS.SCALED;
+    if (signed) flags |= SAMPLE_FLAGS.SIGNED;
+  }
+  const out = new Writer(16 + nonZero * (integers ? 4 : 11));
+  out.byte(flags);
+  out.varint(nonZero);
+  if (flags & SAMPLE_FLAGS.SCALED) out.varint(scale);
+  let prev = 0;
+  for (let i = 0; i < count; i++) {
+    if (v[i] === 0) continue;
+    out.varint(s[i]! - prev);
+    prev = s[i]!;
+  }
+  const divisor = scale > 1 ? scale : 1;
+  for (let i = 0; i < count; i++) {
+    const x = v[i]!;
+    if (x === 0) continue;
+    if (!integers) out.float64(x);
+    else if (signed) out.varint(x < 0 ? (-2 * x) / divisor - 1 : (2 * x) / divisor);
+    else out.varint(x / divisor);
+  }
   return out.finish();
 }
 
-/** Calls `add(stackIndex, value)` for every sample in the blob. */
-export function decodeSamples(blob: Uint8Array, add: (stack: number, value: number) => void): void {
-  const r = { pos: 0 };
-  const flags = blob[r.pos++]!;
-  const n = readVarint(blob, r);
-  const stacks = new Int32Array(n);
-  let prev = 0;
-  for (let i = 0; i < n; i++) stacks[i] = prev += readVarint(blob, r);
-  if (flags === 0) {
-    for (let i = 0; i < n; i++) {
-      const z = readVarint(blob, r);
-      add(stacks[i]!, z % 2 === 1 ? -(z + 1) / 2 : z / 2);
-    }
-  } else {
-    const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-    for (let i = 0; i < n; i++) {
-      add(stacks[i]!, view.getFloat64(r.pos, true));
-      r.pos += 8;
-    }
+/** Reusable arrays that decodeSamples fills: a query decodes thousands of blobs. */
+export class SampleBuffer {
+  stacks = new Int32Array(1024);
+  values = new Float64Array(1024);
+
+  ensure(n: number): void {
+    if (n <= this.stacks.length) return;
+    const size = Math.max(n, this.stacks.length * 2);
+    this.stacks = new Int32Array(size);
+    this.values = new Float64Array(size);
   }
 }
 
-/** The sum of a blob's values, without materialising them. */
-export function sumSamples(blob: Uint8Array): number {
+/** Decodes a blob into `out` (stack indices ascending); returns the number of samples. */
+export function decodeSamples(blob: Uint8Array, out: SampleBuffer): number {
+  let pos = 0;
+  const flags = blob[pos++]!;
+  if (flags & SAMPLE_FLAGS.BELOW) throw new Error('a BELOW cell has no samples of its own; read the level below');
+  // Varints are read inline: this loop runs for every sample a query touches.
+  let n = 0;
+  for (let shift = 1; ; shift *= 128) {
+    const b = blob[pos++]!;
+    n += (b & 0x7f) * shift;
+    if (b < 0x80) break;
+  }
+  let scale = 1;
+  if (flags & SAMPLE_FLAGS.SCALED) {
+    scale = 0;
+    for (let shift = 1; ; shift *= 128) {
+      const b = blob[pos++]!;
+      scale += (b & 0x7f) * shift;
+      if (b < 0x80) break;
+    }
+  }
+  out.ensure(n);
+  const stacks = out.stacks;
+  const values = out.values;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    let b = blob[pos++]!;
+    let delta = b & 0x7f;
+    for (let shift = 128; b >= 0x80; shift *= 128) {
+      b = blob[pos++]!;
+      delta += (b & 0x7f) * shift;
+    }
+    stacks[i] = prev += delta;
+  }
+  if (flags & SAMPLE_FLAGS.FLOAT) {
+    const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+    for (let i = 0; i < n; i++, pos += 8) values[i] = view.getFloat64(pos, true);
+    return n;
+  }
+  const signed = (flags & SAMPLE_FLAGS.SIGNED) !== 0;
+  for (let i = 0; i < n; i++) {
+    let b = blob[pos++]!;
+    let x = b & 0x7f;
+    for (let shift = 128; b >= 0x80; shift *= 128) {
+      b = blob[pos++]!;
+      x += (b & 0x7f) * shift;
+    }
+    if (signed) x = x % 2 === 1 ? -(x + 1) / 2 : x / 2;
+    values[i] = x * scale;
+  }
+  return n;
+}
+
+/** The sum of a blob's values. */
+export function sumSamples(blob: Uint8Array, buffer = new SampleBuffer()): number {
+  const n = decodeSamples(blob, buffer);
   let sum = 0;
-  decodeSamples(blob, (_, v) => (sum += v));
+  for (let i = 0; i < n; i++) sum += buffer.values[i]!;
   return sum;
 }
 
-function readVarint(b: Uint8Array, r: { pos: number }): number {
-  let result = 0;
-  let scale = 1;
-  for (;;) {
-    const byte = b[r.pos++]!;
-    result += (byte & 0x7f) * scale;
-    if (byte < 0x80) return result;
-    scale *= 128;
+/** Positions 0..n-1 ordered by stack index (stable). */
+function sortOrder(stacks: Int32Array, n: number): Uint32Array | number[] {
+  if (n >= POSITION_BITS)
+    return Array.from({ length: n }, (_, i) => i).sort((a, b) => stacks[a]! - stacks[b]! || a - b);
+  // One numeric key per sample, so the engine's native typed-array sort does the work.
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = stacks[i]! * POSITION_BITS + i;
+  keys.sort();
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = keys[i]! % POSITION_BITS;
+  return order;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
   }
+  return a;
 }
 
 class Writer {

@@ -1,14 +1,19 @@
 /**
  * The embedded store's on-disk layout, declared as data. docs/storage-format.md explains it.
  *
- *   <dataDir>/FORMAT                       {"format":"kiln-embedded","version":1}
+ *   <dataDir>/FORMAT                       {"format":"kiln-embedded","version":3}
  *   <dataDir>/meta.duckdb                  dictionaries: functions, stacks, series
+ *   <dataDir>/rollup.json                  per level, how far compaction passed over empty ranges
  *   <dataDir>/retention.json               per level, where retention has deleted data up to
  *   <dataDir>/samples/<level>/<startMs>.duckdb   one partition of one resolution level
  */
 export const FORMAT_NAME = 'kiln-embedded';
-/** Bump on any change a previous Kiln could misread; opening checks it. */
-export const FORMAT_VERSION = 2;
+/**
+ * Bump on any change a previous Kiln could misread; opening checks it. 3: sample blobs carry
+ * a scale (the values' common factor) and a sign flag, and rollup cells may be BELOW
+ * (sample-blob.ts).
+ */
+export const FORMAT_VERSION = 3;
 
 export interface Column {
   name: string;
@@ -62,7 +67,11 @@ export const PARTITION_TABLES: readonly Table[] = [
       { name: 'tenant', type: 'VARCHAR NOT NULL', doc: 'tenant id' },
       { name: 'series_id', type: 'UBIGINT NOT NULL', doc: 'series.id' },
       { name: 'ts', type: 'BIGINT NOT NULL', doc: 'cell start, Unix ms, a multiple of the level width' },
-      { name: 'data', type: 'BLOB NOT NULL', doc: '(dense stack index, self value) pairs, encoded by sample-blob.ts' },
+      {
+        name: 'data',
+        type: 'BLOB NOT NULL',
+        doc: '(dense stack index, self value) pairs encoded by sample-blob.ts, or BELOW: what the level below holds over the cell',
+      },
     ],
   },
   {

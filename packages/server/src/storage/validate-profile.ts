@@ -1,0 +1,61 @@
+import { parseProfileTypeId } from '@kiln/model';
+import { storageError } from './errors.js';
+import type { StorageLimits } from './limits.js';
+import type { ProfileInput, RejectedProfile } from './profile-store.js';
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_.]*$/;
+
+/** Checks a profile against the storage limits: null when it may be written, else the reason. */
+export function validateProfile(p: ProfileInput, index: number, limits: StorageLimits): RejectedProfile | null {
+  if (parseProfileTypeId(p.profileType) === null) {
+    return rejectProfile(
+      index,
+      'ERR_STORAGE_INVALID_PROFILE_TYPE',
+      `profile type "${p.profileType}" is not name:type:unit:period_type:period_unit`,
+    );
+  }
+  const names = Object.keys(p.labels);
+  if (!p.labels['service_name'])
+    return rejectProfile(index, 'ERR_STORAGE_MISSING_SERVICE_NAME', 'the profile has no service_name label');
+  if (names.length > limits.maxLabelsPerSeries) {
+    return rejectProfile(
+      index,
+      'ERR_STORAGE_TOO_MANY_LABELS',
+      `maxLabelsPerSeries is ${limits.maxLabelsPerSeries}, the series has ${names.length}`,
+    );
+  }
+  for (const name of names) {
+    if (name.length > limits.maxLabelNameLength) {
+      return rejectProfile(
+        index,
+        'ERR_STORAGE_LABEL_NAME_TOO_LONG',
+        `maxLabelNameLength is ${limits.maxLabelNameLength}, label "${name.slice(0, 40)}…" has ${name.length}`,
+      );
+    }
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
+      return rejectProfile(
+        index,
+        'ERR_STORAGE_INVALID_LABEL_NAME',
+        `label name "${name.slice(0, 80)}" is not [a-zA-Z_][a-zA-Z0-9_.]* (names starting with __ are reserved)`,
+      );
+    }
+    const value = p.labels[name]!;
+    if (value.length > limits.maxLabelValueLength) {
+      return rejectProfile(
+        index,
+        'ERR_STORAGE_LABEL_VALUE_TOO_LONG',
+        `maxLabelValueLength is ${limits.maxLabelValueLength}, label ${name} has ${value.length}`,
+      );
+    }
+  }
+  return null;
+}
+
+export function rejectProfile(
+  index: number,
+  code: Parameters<typeof storageError>[0],
+  message: string,
+): RejectedProfile {
+  const err = storageError(code, message);
+  return { index, code, reason: String(err.details['reason']), message };
+}
