@@ -1,13 +1,13 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { buildCallTree, ProfileBuilder, type Profile } from '@kiln/model';
-import { decodePprof, gunzip, serializePprof } from '@kiln/formats';
+import { buildCallTree, type Profile } from '@kiln/model';
+import { decodePprof, gunzip } from '@kiln/formats';
 // The store itself, not @kiln/server's index: this bench needs none of HTTP, ingest or query.
 import { openEmbeddedStore } from '../packages/server/src/storage/embedded-store.js';
 import type { ProfileInput, ProfileStore } from '../packages/server/src/storage/profile-store.js';
 import { table } from './harness.js';
+import { FLEET_PODS, FLEET_SERVICES, FLEET_TYPES, makeFleet, makeFleetPprof, sampleValue } from './synthetic-fleet.js';
 import { mulberry32 } from './synthetic-profile.js';
 
 /**
@@ -28,62 +28,12 @@ import { mulberry32 } from './synthetic-profile.js';
  * upload after the first layer arrived "late" and was added to every rollup level on its
  * own: a query then read up to 60 rows per 10 min cell where a server reads one.)
  */
-const SERVICES = 20;
-const PODS = 10;
+const SERVICES = FLEET_SERVICES;
+const PODS = FLEET_PODS;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const TYPES = ['process_cpu:cpu:nanoseconds:cpu:nanoseconds', 'memory:inuse_space:bytes:space:bytes'] as const;
-
-interface Fleet {
-  pools: string[][][];
-  random: () => number;
-}
-
-function makeFleet(): Fleet {
-  const random = mulberry32(7);
-  const pools: string[][][] = [];
-  for (let s = 0; s < SERVICES; s++) {
-    const names = Array.from(
-      { length: 2500 },
-      (_, i) => `github.com/acme/svc${s}/pkg${i % 60}.(*Type${i % 90}).method${i}`,
-    );
-    const pool: string[][] = [];
-    for (let i = 0; i < 4000; i++) {
-      const depth = 20 + Math.floor(random() * 21);
-      const stack =
-        i > 0 && random() < 0.8 ? pool[Math.floor(random() * i)]!.slice(0, Math.floor(depth * random())) : [];
-      while (stack.length < depth) stack.push(names[Math.floor(random() * random() * names.length)]!);
-      pool.push(stack);
-    }
-    pools.push(pool);
-  }
-  return { pools, random };
-}
-
-/** One profile of a service as an agent would upload it: gzipped pprof. */
-function makePprof(fleet: Fleet, service: number, type: number): Uint8Array {
-  const b = new ProfileBuilder({
-    sampleTypes: [type === 0 ? { type: 'cpu', unit: 'nanoseconds' } : { type: 'inuse_space', unit: 'bytes' }],
-    periodType: type === 0 ? { type: 'cpu', unit: 'nanoseconds' } : { type: 'space', unit: 'bytes' },
-    period: type === 0 ? 10_000_000 : 524_288,
-  });
-  const pool = fleet.pools[service]!;
-  const stacks = 300 + Math.floor(fleet.random() * 1700);
-  for (let i = 0; i < stacks; i++) {
-    const stack = pool[Math.floor(fleet.random() * pool.length)]!;
-    b.addStack(stack, [sampleValue(fleet.random, type)]);
-  }
-  return gzipSync(serializePprof(b.build(), { gzip: false }), { level: 1 });
-}
-
-/**
- * A sample's value: CPU time is a count of 10 ms periods, as CPU profilers report it; in-use
- * bytes are any integer up to 26 MB (Go scales heap samples by the sampling rate, so they
- * share no common factor).
- */
-function sampleValue(random: () => number, type: number): number {
-  return type === 0 ? 10_000_000 * (1 + Math.floor(random() * 20)) : 1 + Math.floor(random() * 50 * 524_288);
-}
+const TYPES = FLEET_TYPES;
+const makePprof = makeFleetPprof;
 
 /**
  * Gives a decoded upload fresh sample values. Uploads are drawn from a small library (making

@@ -3,9 +3,8 @@ import { ProfileBuilder } from '@kiln/model';
 import { serializePprof } from '@kiln/formats';
 import { mulberry32 } from './synthetic-profile.js';
 
-// The synthetic fleet of bench/storage.ts (same seed, pools and upload shape), copied here so
-// bench/server.ts measures the same uploads without reaching into storage.ts, which does not
-// export it.
+// The synthetic fleet both bench/storage.ts and bench/server.ts ingest: per-service pools of
+// realistic stacks and uploads drawn from them as agents send them.
 
 export const FLEET_SERVICES = 20;
 export const FLEET_PODS = 10;
@@ -57,11 +56,18 @@ export function makeFleetPprof(fleet: Fleet, service: number, type: number): Uin
   const stacks = 300 + Math.floor(fleet.random() * 1700);
   for (let i = 0; i < stacks; i++) {
     const stack = pool[Math.floor(fleet.random() * pool.length)]!;
-    const value =
-      type === 0 ? 10_000_000 * (1 + Math.floor(fleet.random() * 20)) : 524_288 * (1 + Math.floor(fleet.random() * 50));
-    b.addStack(stack, [value]);
+    b.addStack(stack, [sampleValue(fleet.random, type)]);
   }
   return gzipSync(serializePprof(b.build(), { gzip: false }), { level: 1 });
+}
+
+/**
+ * A sample's value: CPU time is a count of 10 ms periods, as CPU profilers report it; in-use
+ * bytes are any integer up to 26 MB (Go scales heap samples by the sampling rate, so they
+ * share no common factor).
+ */
+export function sampleValue(random: () => number, type: number): number {
+  return type === 0 ? 10_000_000 * (1 + Math.floor(random() * 20)) : 1 + Math.floor(random() * 50 * 524_288);
 }
 
 /**
