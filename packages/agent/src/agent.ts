@@ -203,6 +203,9 @@ class RunningAgent implements Agent {
           qualifyFunctionNames: this.options.qualifyFunctionNames,
           cwd: process.cwd(),
         });
+        // @datadog/pprof stamps a time profile with the moment it was serialized, the end of its
+        // window; pprof's time_nanos is the start, which servers use as the profile's time.
+        if (kind === 'cpu') profile.profile.timeNanos = profile.startMs * 1_000_000;
         const pprofGzip = await pprof.encode(profile.profile);
         const collected: CollectedProfile = {
           kind,

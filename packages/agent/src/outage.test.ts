@@ -10,7 +10,7 @@ import { WORKLOAD, runChild, statsFrom } from './test-helpers/run-child.js';
 test('server down, then 503, then up: buffered profiles arrive, at most maxBufferedProfiles of them', async () => {
   const port = await reservePort();
   const maxBufferedProfiles = 4;
-  const program = { KILN_TEST_RUN_MS: '3600', KILN_TEST_EXIT_CODE: '3' };
+  const program = { KILN_TEST_RUN_MS: '6000', KILN_TEST_EXIT_CODE: '3' };
   const baseline = runChild([WORKLOAD, 'steady'], { env: program });
   const startedMs = Date.now();
   const profiled = runChild([WORKLOAD, 'steady'], {
@@ -27,11 +27,16 @@ test('server down, then 503, then up: buffered profiles arrive, at most maxBuffe
     },
   });
 
-  // Connection refused for ~1.2 s, then HTTP 503 for ~1 s, then 200.
+  // Connection refused for ~1.2 s, then HTTP 503 until 1.5 s after the agent's first retry
+  // reached it (about 10 profiles taken meanwhile, however slowly a loaded machine started the
+  // child), then 200.
   await sleep(1200 - (Date.now() - startedMs));
   const receiver = await Receiver.start(port);
   receiver.status = 503;
-  await sleep(2200 - (Date.now() - startedMs));
+  for (const deadline = Date.now() + 10_000; receiver.requests.length === 0 && Date.now() < deadline;) {
+    await sleep(20);
+  }
+  await sleep(1500);
   receiver.status = 200;
   const upSinceMs = Date.now();
   try {
@@ -53,6 +58,13 @@ test('server down, then 503, then up: buffered profiles arrive, at most maxBuffe
     // Nothing vanished silently: every profile taken was uploaded or counted as dropped.
     assert.equal(stats.collected, stats.uploaded! + stats.dropped! + stats.rejected!);
     assert.equal(stats.buffered, 0);
+
+    // A profile's time is its window's start (@datadog/pprof stamps the end; the agent fixes it).
+    for (const upload of accepted) {
+      const profile = parsePprof(upload.body)!;
+      const endMs = (profile.timeNs + profile.durationNs) / 1e6;
+      assert.ok(endMs <= upload.receivedAtMs + 50, `a profile ending at ${endMs} arrived at ${upload.receivedAtMs}`);
+    }
 
     // Profiles from the outage (ended before the server said 200) that still arrived: about the
     // buffer's worth, the newest ones. One more may have been in flight when the buffer filled;
