@@ -21,9 +21,7 @@ import { parseLabelSelector } from '../query/selector.js';
 import type { Selection } from '../query/query-service.js';
 import { registerConnect } from './connect-adapter.js';
 import { statusOf } from './errors.js';
-import type { HttpDeps } from './server.js';
-
-const TENANT = /^[a-zA-Z0-9!\-_.*'()]{1,150}$/;
+import { checkTenant, type HttpDeps } from './server.js';
 
 /**
  * Pyroscope's Connect services: `push.v1.PusherService/Push` (Grafana Alloy, the Rust, Python
@@ -39,12 +37,7 @@ export async function registerConnectServices(app: FastifyInstance, deps: HttpDe
 }
 
 function tenantOf(ctx: HandlerContext, defaultTenant: string): string {
-  const value = ctx.requestHeader.get('x-scope-orgid');
-  if (value === null || value === '') return defaultTenant;
-  if (!TENANT.test(value) || value === '.' || value === '..') {
-    throw new KilnError('ERR_TENANT_INVALID', `X-Scope-OrgID \`${value.slice(0, 160)}\` is not a valid tenant id`);
-  }
-  return value;
+  return checkTenant(ctx.requestHeader.get('x-scope-orgid'), defaultTenant);
 }
 
 /** KilnErrors become Connect errors with the code matching their HTTP status; the Kiln code leads the message. */
@@ -95,12 +88,21 @@ function ms(value: bigint): number {
   return Number(value);
 }
 
+function int64(value: number): bigint {
+  return BigInt(Math.round(value));
+}
+
+/** Flamebearer levels (single or diff) as the proto's int64 `Level`s. */
+function levelsOf(fb: Flamebearer): { values: bigint[] }[] {
+  return fb.levels.map((values) => ({ values: values.map(int64) }));
+}
+
 function flameGraphMessage(fb: Flamebearer): ReturnType<typeof create<typeof FlameGraphSchema>> {
   return create(FlameGraphSchema, {
     names: fb.names,
-    levels: fb.levels.map((values) => ({ values: values.map((v) => BigInt(Math.round(v))) })),
-    total: BigInt(Math.round(fb.numTicks)),
-    maxSelf: BigInt(Math.round(fb.maxSelf)),
+    levels: levelsOf(fb),
+    total: int64(fb.numTicks),
+    maxSelf: int64(fb.maxSelf),
   });
 }
 
@@ -241,11 +243,11 @@ function routes(router: ConnectRouter, deps: HttpDeps): void {
       return {
         flamegraph: create(FlameGraphDiffSchema, {
           names: d.names,
-          levels: d.levels.map((values) => ({ values: values.map((v) => BigInt(Math.round(v))) })),
-          total: BigInt(Math.round(d.numTicks)),
-          maxSelf: BigInt(Math.round(d.maxSelf)),
-          leftTicks: BigInt(Math.round(d.leftTicks)),
-          rightTicks: BigInt(Math.round(d.rightTicks)),
+          levels: levelsOf(d),
+          total: int64(d.numTicks),
+          maxSelf: int64(d.maxSelf),
+          leftTicks: int64(d.leftTicks),
+          rightTicks: int64(d.rightTicks),
         }),
       };
     },

@@ -25,8 +25,12 @@ const TENANT = /^[a-zA-Z0-9!\-_.*'()]{1,150}$/;
 /** The tenant of a request: `X-Scope-OrgID`, else the configured default (`anonymous`). */
 export function tenantOf(req: FastifyRequest, defaultTenant: string): string {
   const header = req.headers['x-scope-orgid'];
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || value === '') return defaultTenant;
+  return checkTenant(Array.isArray(header) ? header[0] : header, defaultTenant);
+}
+
+/** An `X-Scope-OrgID` value checked (ERR_TENANT_INVALID), or the default when absent or empty. */
+export function checkTenant(value: string | null | undefined, defaultTenant: string): string {
+  if (value === undefined || value === null || value === '') return defaultTenant;
   if (!TENANT.test(value) || value === '.' || value === '..') {
     throw new KilnError('ERR_TENANT_INVALID', `X-Scope-OrgID \`${value.slice(0, 160)}\` is not a valid tenant id`);
   }
