@@ -24,6 +24,11 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// The UI's tests drive the built app in a browser: build it from the current sources first.
+if (files.some((f) => f.startsWith('packages/ui/'))) {
+  const build = spawnSync('npm', ['run', 'build', '-w', '@kiln/ui', '--silent'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 const result = spawnSync(
   process.execPath,
   ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...files],

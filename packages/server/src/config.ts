@@ -33,6 +33,8 @@ export interface ServerConfig {
   retentionDays: number[];
   /** DuckDB's buffer memory in MiB. */
   storageMemoryLimitMb: number;
+  /** The built UI (packages/ui/dist); empty: the one beside this package. */
+  uiDir: string;
 }
 
 type SettingKind = 'string' | 'boolean' | 'integer' | 'integer-list' | 'log-level';
@@ -135,6 +137,12 @@ export const SETTINGS: { [K in keyof ServerConfig]: Setting & { default: ServerC
     kind: 'integer-list',
     default: [7, 30, 90, 400, 0],
     doc: 'Days kept at each resolution: 10 s, 1 min, 10 min, 1 h, 1 day (0 = forever).',
+  },
+  uiDir: {
+    key: 'ui_dir',
+    kind: 'string',
+    default: '',
+    doc: 'The built web UI (`npm run build -w @kiln/ui` writes it); empty: packages/ui/dist beside the server. `/` answers ERR_HTTP_UI_NOT_BUILT when it is missing.',
   },
   storageMemoryLimitMb: {
     key: 'storage_memory_limit_mb',

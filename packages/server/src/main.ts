@@ -1,9 +1,11 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { parseListen, type ServerConfig } from './config.js';
 import { buildHttpServer } from './http/server.js';
 import { registerIngestRoutes } from './http/ingest-routes.js';
+import { registerUiRoutes } from './http/ui-routes.js';
 import { registerConnectServices } from './http/connect-services.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { TenantRateLimiter } from './ingest/rate-limit.js';
@@ -68,7 +70,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     defaultTenant: config.defaultTenant,
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     logLevel: config.logLevel,
-    plugins: [registerIngestRoutes, registerConnectServices],
+    plugins: [registerIngestRoutes, registerConnectServices, (a) => registerUiRoutes(a, uiDirOf(config))],
   });
   const { host, port } = parseListen(config.listen);
   let url: string;
@@ -100,6 +102,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return closing;
     },
   };
+}
+
+/** `ui_dir`, or packages/ui/dist beside this package (main.ts runs from src/ or dist/). */
+function uiDirOf(config: ServerConfig): string {
+  return config.uiDir !== '' ? config.uiDir : fileURLToPath(new URL('../../ui/dist', import.meta.url));
 }
 
 function directoryBytes(dir: string): number {

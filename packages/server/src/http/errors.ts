@@ -13,6 +13,10 @@ export const HTTP_ERRORS = {
   },
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'A request has a content type the route does not take.' },
   ERR_HTTP_NOT_FOUND: { status: 404, doc: 'No route has this path and method.' },
+  ERR_HTTP_UI_NOT_BUILT: {
+    status: 503,
+    doc: 'The web UI was asked for but its files are not built (`npm run build -w @kiln/ui`, or `ui_dir` points elsewhere).',
+  },
   ERR_HTTP_BAD_REQUEST: {
     status: 400,
     doc: 'The request is malformed at the HTTP level (headers, query string, JSON).',

@@ -121,7 +121,10 @@ function storableLabels(labels: Record<string, string>): Record<string, string> 
 /** Parses a multipart/form-data body with the platform's own parser (undici's FormData). */
 async function readForm(body: Buffer, contentType: string): Promise<FormData> {
   try {
-    return await new Response(body, { headers: { 'content-type': contentType } }).formData();
+    return await new Response(
+      new Uint8Array(body.buffer, body.byteOffset, body.byteLength) as Uint8Array<ArrayBuffer>,
+      { headers: { 'content-type': contentType } },
+    ).formData();
   } catch (err) {
     throw ingestError('ERR_INGEST_INVALID_BODY', `the multipart body does not parse: ${(err as Error).message}`);
   }
