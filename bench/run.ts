@@ -12,6 +12,7 @@ const sections: [string, () => string | Promise<string>][] = [
   ['flamebearer encode', benchFlamebearer],
   ['storage', benchStorage],
   ['server', async () => (await import('./server.js')).benchServer()],
+  ['browser', async () => (await import('./browser.js')).benchBrowser()],
 ];
 
 console.log(

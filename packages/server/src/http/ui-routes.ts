@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -14,14 +15,15 @@ export const UI_PAGES = ['/', '/comparison', '/comparison-diff', '/explore', '/a
 
 /**
  * Serves the built UI (packages/ui/dist: `app/` and `standalone/`). Hashed assets are cached for
- * a year; index.html never, so a new build shows at once. Without a build, the pages answer
- * ERR_HTTP_UI_NOT_BUILT and the API works as before.
+ * a year; index.html is read on each request (it is 1 KB) and never cached, so a new build
+ * shows at once. Without a build, the pages answer ERR_HTTP_UI_NOT_BUILT and the API works as
+ * before.
  */
 export async function registerUiRoutes(app: FastifyInstance, uiDir: string): Promise<void> {
   const indexPath = join(uiDir, 'app', 'index.html');
-  const index = existsSync(indexPath) ? readFileSync(indexPath) : null;
   for (const page of UI_PAGES) {
     app.get(page, async (_req, reply) => {
+      const index = await readFile(indexPath).catch(() => null);
       if (index === null) {
         return sendError(
           reply,
@@ -34,7 +36,7 @@ export async function registerUiRoutes(app: FastifyInstance, uiDir: string): Pro
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
     });
   }
-  if (index === null) return;
+  if (!existsSync(join(uiDir, 'app', 'assets'))) return;
   await app.register(fastifyStatic, {
     root: join(uiDir, 'app', 'assets'),
     prefix: '/assets/',

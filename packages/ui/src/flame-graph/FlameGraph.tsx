@@ -33,7 +33,7 @@ import {
   type FlameLayout,
   type FlameViewport,
 } from './layout.js';
-import { readFlameTheme, renderFlame, type FlameTheme } from './render.js';
+import { createFlameRenderer, readFlameTheme, type FlameRenderer, type FlameTheme } from './render.js';
 import { buildSearchMask } from './search.js';
 import { ROW_HEIGHT_PX, type FlameGraphProps } from './types.js';
 
@@ -48,6 +48,7 @@ interface Painter {
   viewport: FlameViewport | null;
   targetKey: string;
   layout: FlameLayout;
+  renderer: FlameRenderer;
   raf: number;
   theme: FlameTheme | null;
 }
@@ -86,6 +87,7 @@ export function FlameGraph(props: FlameGraphProps): JSX.Element {
     viewport: null,
     targetKey: '',
     layout: createFlameLayout(),
+    renderer: createFlameRenderer(),
     raf: 0,
     theme: null,
   });
@@ -131,7 +133,7 @@ export function FlameGraph(props: FlameGraphProps): JSX.Element {
       if (canvas.width !== width) canvas.width = width;
       if (canvas.height !== height) canvas.height = height;
       p.layout = layoutFlame(data, viewport, { widthPx, inverted }, p.layout);
-      renderFlame(ctx, data, p.layout, { theme: p.theme, colors, search: mask, selected, pixelRatio });
+      p.renderer.render(ctx, data, p.layout, { theme: p.theme, colors, search: mask, selected, pixelRatio });
       onFrameDrawn.current?.(performance.now() - started);
     },
     [data, colors, mask, selected, inverted, widthPx],
@@ -175,19 +177,20 @@ export function FlameGraph(props: FlameGraphProps): JSX.Element {
     onFocus(node.level === 0 ? null : pathOf(data, node.level, node.index));
   };
 
-  const select = (node: NodeRef | null): void => {
-    setSelection(node === null ? null : { data, node });
-    setKeyboardTip(node !== null);
+  const select = (node: NodeRef): void => {
+    setSelection({ data, node });
+    setKeyboardTip(true);
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLCanvasElement>): void => {
-    if (data.levels.length === 0) return;
+    if (data.levels.length === 0 || e.ctrlKey || e.metaKey || e.altKey) return;
     const current = selected ?? focusNode ?? { level: 0, index: 0 };
+    // With nothing selected yet, arrows start from the focused node (the root when unfocused).
     const step = (next: NodeRef | null): void => {
       e.preventDefault();
-      // The first arrow press selects where the user is looking rather than moving off it.
-      select(selected === null ? current : (next ?? current));
+      select(next ?? current);
     };
+    // Arrows move on screen: in an inverted graph a node's parent is below it.
     switch (e.key) {
       case 'ArrowUp':
         return step(inverted ? heaviestChild(data, current) : parentOf(data, current));
@@ -209,15 +212,16 @@ export function FlameGraph(props: FlameGraphProps): JSX.Element {
     }
   };
 
-  const tooltip = menu !== null ? null : (hover ?? (keyboardTip ? selectedAnchor() : null));
-  function selectedAnchor(): Anchor | null {
+  /** The keyboard-selected node's tooltip sits just below its bar. */
+  const selectedAnchor = (): Anchor | null => {
     if (selected === null) return null;
     const box = nodeBox(data, painter.current.layout, selected);
     if (box === null) return null;
     const hit = { ...selected, nodes: 1, total: data.levels[selected.level]!.total[selected.index]! };
     const canvasTop = canvasRef.current?.offsetTop ?? 0;
     return { hit, x: box.x + Math.min(box.width / 2, 40), y: canvasTop + box.y + ROW_HEIGHT_PX - TOOLTIP_OFFSET_PX };
-  }
+  };
+  const tooltip = menu !== null ? null : (hover ?? (keyboardTip ? selectedAnchor() : null));
 
   return (
     <div ref={wrapperRef} className="kiln-flame" data-testid={testId}>
@@ -249,7 +253,7 @@ export function FlameGraph(props: FlameGraphProps): JSX.Element {
         className="kiln-flame-canvas"
         style={{ width: widthPx, height: data.levels.length * ROW_HEIGHT_PX }}
         tabIndex={0}
-        aria-label={`Flame graph of ${data.nodeCount.toLocaleString('en-US')} nodes. Arrow keys select a node, Enter focuses it, Escape resets the focus, S opens its sandwich view.`}
+        aria-label="Flame graph. Arrow keys select a node, Enter focuses it, Escape resets the focus, S opens its sandwich view."
         onMouseMove={(e) => {
           const { hit, x, y } = pointAt(e);
           setHover(hit === null ? null : { hit, x, y });
@@ -260,7 +264,9 @@ export function FlameGraph(props: FlameGraphProps): JSX.Element {
         onClick={(e) => {
           const { hit } = pointAt(e);
           if (hit === null || hit.nodes > 1) return;
-          setSelection({ data, node: hit });
+          setSelection({ data, node: { level: hit.level, index: hit.index } });
+          // The bar under the pointer changes as the graph zooms: no tooltip until it moves.
+          setHover(null);
           focusOn(hit);
         }}
         onContextMenu={(e) => {

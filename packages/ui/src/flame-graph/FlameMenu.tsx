@@ -40,7 +40,12 @@ export function FlameMenu({ name, isRoot, style, onFocus, onSandwich, onClose }:
       <button type="button" role="menuitem" onClick={run(onFocus)}>
         Focus
       </button>
-      <button type="button" role="menuitem" disabled={isRoot || onSandwich === undefined} onClick={run(() => onSandwich?.())}>
+      <button
+        type="button"
+        role="menuitem"
+        disabled={isRoot || onSandwich === undefined}
+        onClick={run(() => onSandwich?.())}
+      >
         Sandwich view
       </button>
       <button type="button" role="menuitem" disabled={isRoot} onClick={run(() => copyText(name))}>

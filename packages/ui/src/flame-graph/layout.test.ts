@@ -97,7 +97,10 @@ test('hit testing finds nodes, merged runs, and nothing outside', () => {
   const qBox = nodeBox(data, layout, q)!;
   near(qBox.width, (2_600 / 8_000) * 1_000, 'scaleTotal halves the widths');
   const hit = hitTest(data, layout, qBox.x + qBox.width / 2, ROW_HEIGHT_PX + 5)!;
-  assert.deepEqual({ level: hit.level, index: hit.index, nodes: hit.nodes, total: hit.total }, { ...q, nodes: 1, total: 2_600 });
+  assert.deepEqual(
+    { level: hit.level, index: hit.index, nodes: hit.nodes, total: hit.total },
+    { ...q, nodes: 1, total: 2_600 },
+  );
   const p = nodeBox(data, layout, findByPath(data, ['p'])!)!;
   const merged = hitTest(data, layout, p.x + 1, 2 * ROW_HEIGHT_PX + 5)!;
   assert.equal(merged.nodes, 400);

@@ -228,7 +228,10 @@ export function nodeBox(
   if (level === undefined || layout.viewport.width <= 0) return null;
   const pxPerValue = layout.widthPx / layout.viewport.width;
   const x0 = Math.max(0, (level.x[node.index]! - layout.viewport.start) * pxPerValue);
-  const x1 = Math.min(layout.widthPx, (level.x[node.index]! + level.total[node.index]! - layout.viewport.start) * pxPerValue);
+  const x1 = Math.min(
+    layout.widthPx,
+    (level.x[node.index]! + level.total[node.index]! - layout.viewport.start) * pxPerValue,
+  );
   if (x1 < x0 || x0 >= layout.widthPx) return null;
   return { x: x0, y: rowTop(layout.rows, node.level, layout.inverted), width: x1 - x0 };
 }

@@ -1,7 +1,7 @@
 import { createNameColors } from './colors.js';
 import { decodeFlameData, findByPath } from './flame-data.js';
 import { layoutFlame, viewportOf } from './layout.js';
-import { readFlameTheme, renderFlame } from './render.js';
+import { createFlameRenderer, readFlameTheme } from './render.js';
 import { buildSearchMask } from './search.js';
 import { ROW_HEIGHT_PX, type FlameInput, type NodePath } from './types.js';
 
@@ -34,7 +34,7 @@ export function renderFlamePng(options: FlamePngOptions): Promise<Blob> {
   canvas.height = Math.max(1, Math.round(layout.rows * ROW_HEIGHT_PX * pixelRatio));
   const ctx = canvas.getContext('2d');
   if (ctx === null) return Promise.reject(new Error('no 2D canvas context for the PNG export'));
-  renderFlame(ctx, data, layout, {
+  createFlameRenderer().render(ctx, data, layout, {
     theme: readFlameTheme(options.themeElement ?? document.documentElement),
     colors: createNameColors(data.names),
     search: buildSearchMask(data, options.search ?? ''),

@@ -64,59 +64,139 @@ export interface FlameRenderOptions {
   pixelRatio: number;
 }
 
+/** Draws laid-out frames on a canvas, keeping its pixel buffer from frame to frame. */
+export interface FlameRenderer {
+  render(ctx: CanvasRenderingContext2D, data: FlameData, layout: FlameLayout, options: FlameRenderOptions): void;
+}
+
 /**
- * Draws a laid-out frame: bars first, then labels, so fill styles change as little as
- * possible. Labels use a monospace font, so fitting one is arithmetic, not measureText per bar.
+ * Bars are written straight into an ImageData, one pixel row per level copied down the row's
+ * height, then put on the canvas in one call; labels and the selection are drawn on top with
+ * the 2D API. Tens of thousands of fillRects (a 100,000-node graph shows 35,000 bars) cost tens
+ * of ms to record and as much again to rasterise on a CPU-only canvas; the pixel buffer costs a
+ * few ms whatever the bar count. Bars snap to device pixels, which a flame graph wants anyway.
  */
-export function renderFlame(
+export function createFlameRenderer(): FlameRenderer {
+  let image: ImageData | null = null;
+  return {
+    render(ctx, data, layout, options) {
+      const { width, height } = ctx.canvas;
+      if (image === null || image.width !== width || image.height !== height)
+        image = ctx.createImageData(width, height);
+      drawBars(new Uint32Array(image.data.buffer), width, height, ctx, data, layout, options);
+      ctx.putImageData(image, 0, 0);
+      ctx.setTransform(options.pixelRatio, 0, 0, options.pixelRatio, 0, 0);
+      drawLabels(ctx, data, layout, options);
+      ctx.globalAlpha = 1;
+      if (options.selected !== null) {
+        const box = nodeBox(data, layout, options.selected);
+        if (box !== null) {
+          ctx.strokeStyle = options.theme.selection;
+          ctx.lineWidth = 2;
+          ctx.strokeRect(box.x + 1, box.y + 1, Math.max(box.width - 2, 1), ROW_HEIGHT_PX - 3);
+        }
+      }
+    },
+  };
+}
+
+function drawBars(
+  pixels: Uint32Array,
+  width: number,
+  height: number,
   ctx: CanvasRenderingContext2D,
   data: FlameData,
   layout: FlameLayout,
   options: FlameRenderOptions,
 ): void {
-  const { theme, colors, search } = options;
-  const heightPx = layout.rows * ROW_HEIGHT_PX;
-  ctx.setTransform(options.pixelRatio, 0, 0, options.pixelRatio, 0, 0);
-  ctx.globalAlpha = 1;
-  ctx.fillStyle = theme.background;
-  ctx.fillRect(0, 0, layout.widthPx, heightPx);
+  const { theme, colors, search, pixelRatio } = options;
+  const background = packColor(ctx, theme.background, 0);
+  pixels.fill(background);
+  // Packed colours of this frame, by CSS colour: [full, faded for an ancestor of the focus].
+  const packed = new Map<string, [number, number]>();
+  const pack = (css: string): [number, number] => {
+    let p = packed.get(css);
+    if (p === undefined) {
+      const full = packColor(ctx, css, background);
+      p = [full, blend(full, background, ANCESTOR_ALPHA)];
+      packed.set(css, p);
+    }
+    return p;
+  };
   const focusLevel = layout.viewport.focusLevel;
-  let fill = '';
-  for (let k = 0; k < layout.count; k++) {
-    const d = layout.level[k]!;
-    const i = layout.node[k]!;
-    const n = layout.nodes[k]!;
+  for (let d = 0; d < layout.rows; d++) {
+    const first = layout.levelStart[d]!;
+    const end = layout.levelStart[d + 1]!;
+    if (first === end) continue;
+    const top = Math.round(rowTop(layout.rows, d, layout.inverted) * pixelRatio);
+    // The row's last CSS pixel stays background: a line between levels.
+    const bottom = Math.min(
+      height,
+      Math.round((rowTop(layout.rows, d, layout.inverted) + ROW_HEIGHT_PX - 1) * pixelRatio),
+    );
+    if (top >= bottom) continue;
     const level = data.levels[d]!;
-    let color: string;
-    if (n > 1) {
-      const before = search?.matchesBefore[d];
-      color = before !== undefined && before[i + n]! > before[i]! ? theme.mergedMatch : theme.merged;
-    } else if (search !== null && search.nameMatches[level.name[i]!] !== 1) {
-      color = theme.dimmed;
-    } else if (data.diff) {
-      color = diffColor(diffChange(level.leftTotal[i]!, data.leftTicks, level.rightTotal[i]!, data.rightTicks));
-    } else {
-      color = colors.of(level.name[i]!);
+    const rowStart = top * width;
+    for (let k = first; k < end; k++) {
+      const i = layout.node[k]!;
+      const n = layout.nodes[k]!;
+      let css: string;
+      if (n > 1) {
+        const before = search?.matchesBefore[d];
+        css = before !== undefined && before[i + n]! > before[i]! ? theme.mergedMatch : theme.merged;
+      } else if (search !== null && search.nameMatches[level.name[i]!] !== 1) {
+        css = theme.dimmed;
+      } else if (data.diff) {
+        css = diffColor(diffChange(level.leftTotal[i]!, data.leftTicks, level.rightTotal[i]!, data.rightTicks));
+      } else {
+        css = colors.of(level.name[i]!);
+      }
+      const x = layout.x[k]!;
+      const w = layout.width[k]!;
+      // A 1 px gap between bars wide enough to spare it; narrower ones still get a pixel.
+      const x0 = Math.round(x * pixelRatio);
+      const x1 = Math.min(width, Math.max(x0 + 1, Math.round((x + (w > 3 ? w - 1 : w)) * pixelRatio)));
+      pixels.fill(pack(css)[d < focusLevel ? 1 : 0], rowStart + x0, rowStart + x1);
     }
-    if (color !== fill) ctx.fillStyle = fill = color;
-    ctx.globalAlpha = d < focusLevel ? ANCESTOR_ALPHA : 1;
-    const w = layout.width[k]!;
-    // A 1 px gap between bars wide enough to spare it; narrower ones still get a pixel.
-    ctx.fillRect(layout.x[k]!, rowTop(layout.rows, d, layout.inverted), w > 3 ? w - 1 : Math.max(w, 1), ROW_HEIGHT_PX - 1);
-  }
-  drawLabels(ctx, data, layout, options);
-  ctx.globalAlpha = 1;
-  if (options.selected !== null) {
-    const box = nodeBox(data, layout, options.selected);
-    if (box !== null) {
-      ctx.strokeStyle = theme.selection;
-      ctx.lineWidth = 2;
-      ctx.strokeRect(box.x + 1, box.y + 1, Math.max(box.width - 2, 1), ROW_HEIGHT_PX - 3);
-    }
+    for (let y = top + 1; y < bottom; y++) pixels.copyWithin(y * width, rowStart, rowStart + width);
   }
 }
 
-function drawLabels(ctx: CanvasRenderingContext2D, data: FlameData, layout: FlameLayout, options: FlameRenderOptions): void {
+/**
+ * A CSS colour as the canvas' little-endian RGBA word, translucent ones blended over
+ * `under`. The canvas parses it: reading `fillStyle` back gives `#rrggbb` or `rgba(r, g, b, a)`.
+ */
+function packColor(ctx: CanvasRenderingContext2D, css: string, under: number): number {
+  ctx.fillStyle = '#000';
+  ctx.fillStyle = css;
+  const normal = String(ctx.fillStyle);
+  let rgba: number[];
+  if (normal.startsWith('#')) {
+    const v = parseInt(normal.slice(1, 7), 16);
+    rgba = [v >> 16, (v >> 8) & 255, v & 255, 1];
+  } else {
+    rgba = normal
+      .slice(normal.indexOf('(') + 1, -1)
+      .split(',')
+      .map(Number);
+  }
+  const [r = 0, g = 0, b = 0, a = 1] = rgba;
+  return blend((255 << 24) | (b << 16) | (g << 8) | r, under, a) >>> 0;
+}
+
+/** `top` over `under` at opacity `alpha`, both packed, the result opaque. */
+function blend(top: number, under: number, alpha: number): number {
+  const mix = (shift: number): number =>
+    Math.round(((top >>> shift) & 255) * alpha + ((under >>> shift) & 255) * (1 - alpha)) << shift;
+  return ((255 << 24) | mix(16) | mix(8) | mix(0)) >>> 0;
+}
+
+function drawLabels(
+  ctx: CanvasRenderingContext2D,
+  data: FlameData,
+  layout: FlameLayout,
+  options: FlameRenderOptions,
+): void {
   const { theme, search } = options;
   ctx.font = FLAME_FONT;
   ctx.textBaseline = 'middle';

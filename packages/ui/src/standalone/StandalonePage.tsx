@@ -38,8 +38,8 @@ export function StandalonePage({ data }: { data: StandaloneData }): JSX.Element 
         />
         {share !== null && (
           <span data-testid="flame-search-share">
-            search matches {formatPercent(share.matchedTotal, share.total)} of the graph ({share.nodes.toLocaleString('en-US')}{' '}
-            nodes)
+            search matches {formatPercent(share.matchedTotal, share.total)} of the graph (
+            {share.nodes.toLocaleString('en-US')} nodes)
           </span>
         )}
         {diff && <DiffLegend />}
