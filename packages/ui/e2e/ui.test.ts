@@ -561,13 +561,11 @@ describe('ad-hoc files', () => {
       (document.querySelector('[data-testid=adhoc-info]')?.textContent ?? '').includes('dropped.pb.gz'),
     );
     // A file that is no profile gets the parser's named error.
-    await page
-      .getByTestId('file-input')
-      .setInputFiles({
-        name: 'notes.bin',
-        mimeType: 'application/octet-stream',
-        buffer: Buffer.from([0, 1, 2, 3, 255, 254]),
-      });
+    await page.getByTestId('file-input').setInputFiles({
+      name: 'notes.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from([0, 1, 2, 3, 255, 254]),
+    });
     await page.getByTestId('error').waitFor();
     assert.match((await page.getByTestId('error').textContent())!, /ERR_FORMAT_UNKNOWN/);
     assert.equal(posts, 0, 'nothing was sent to the server');
@@ -594,6 +592,24 @@ describe('states, themes and narrow windows', () => {
     await page.getByTestId('no-data').waitFor();
     await page.close();
     await empty.stop();
+  });
+
+  test("a fresh server's UI shows its own CPU flame graph within seconds (what `npm start` promises)", async () => {
+    const fresh = await startTestServer({ uiDir: new URL('../dist', import.meta.url).pathname, selfProfiling: true });
+    const page = await context.newPage();
+    await page.goto(`${fresh.url}/`);
+    // No data yet: the page says so; it picks kiln-server and its CPU type once data arrives.
+    const deadline = Date.now() + 25_000;
+    while ((await page.getByTestId('flame-graph').count()) === 0 && Date.now() < deadline) {
+      await page.waitForTimeout(2000);
+      await page.goto(`${fresh.url}/`);
+      await page.waitForLoadState('networkidle');
+    }
+    await page.getByTestId('flame-graph').locator('canvas').waitFor({ timeout: 5000 });
+    assert.equal(await page.getByTestId('service-select').inputValue(), 'kiln-server');
+    assert.match(await page.getByTestId('profile-type-select').inputValue(), /^process_cpu:cpu:/);
+    await page.close();
+    await fresh.stop();
   });
 
   test('dark theme toggles and persists; a narrow window needs no horizontal scrolling', async () => {

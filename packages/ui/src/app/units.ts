@@ -14,6 +14,7 @@ const NS_PER: Record<string, number> = { nanoseconds: 1, microseconds: 1e3, mill
 
 /** A value in the profile's unit, for people: `1.25 s`, `340 ms`, `12.4 MB`, `1.2 k`. */
 export function formatValue(value: number, unit: string): string {
+  if (value === 0) return '0';
   const kind = unitKindOf(unit);
   if (kind === 'time') {
     const ns = value * (NS_PER[unit] ?? 1);

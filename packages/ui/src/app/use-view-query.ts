@@ -7,8 +7,16 @@ import type { UrlState } from './url-state.js';
 export const DEFAULT_FROM = 'now-1h';
 export const DEFAULT_UNTIL = 'now';
 
-/** The profile type picked when a service is chosen and the URL names none: CPU first. */
-const PREFERRED_TYPES = ['process_cpu:cpu:nanoseconds:cpu:nanoseconds', 'wall:wall:nanoseconds:wall:nanoseconds'];
+/** The profile type picked when a service is chosen and the URL names none: CPU time first. */
+const PREFERRED_PREFIXES = ['process_cpu:cpu:', 'wall:wall:', 'process_cpu:'];
+
+function preferredType(types: readonly string[]): string {
+  for (const prefix of PREFERRED_PREFIXES) {
+    const found = types.find((t) => t.startsWith(prefix));
+    if (found) return found;
+  }
+  return types[0] ?? '';
+}
 
 export interface ViewQuery {
   query: ParsedQuery;
@@ -56,7 +64,7 @@ export function useViewQuery(url: UrlState, names = { query: 'query', from: 'fro
           svc = services.find((s) => s !== 'kiln-server') ?? services[0]!;
         }
         const types = await fetchProfileTypesOf(`{service_name="${svc}"}`, range, abort.signal);
-        const type = PREFERRED_TYPES.find((t) => types.includes(t)) ?? types[0] ?? '';
+        const type = preferredType(types);
         setNoData(false);
         const matchers = query.matchers.some((m) => m.name === 'service_name')
           ? query.matchers

@@ -24,7 +24,12 @@ export function SandwichView({ tree, name, unit, search, onSandwich }: SandwichV
   const [callerFocus, setCallerFocus] = useState<NodePath | null>(null);
   const [calleeFocus, setCalleeFocus] = useState<NodePath | null>(null);
   if (name === '' || !sandwich || !callers || !callees || sandwich.callees.totalValue === 0) {
-    return <Empty>Pick a function in the table (⧉) or a flame graph node (key s) for its sandwich view.</Empty>;
+    return (
+      <Empty>
+        Pick a function in the table (its “sandwich” button) or a flame graph node (key s, or right-click) for its
+        sandwich view.
+      </Empty>
+    );
   }
   const total = sandwich.callees.totalValue;
   return (

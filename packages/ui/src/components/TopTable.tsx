@@ -83,7 +83,7 @@ export function TopTable({ tree, unit, search, selected, onSelect, onSandwich }:
                       onSandwich(f.name);
                     }}
                   >
-                    ⧉
+                    sandwich
                   </button>
                 )}
               </td>
