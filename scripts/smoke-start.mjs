@@ -93,6 +93,14 @@ async function main() {
   console.log(
     `flame graph after ${Date.now() - t0} ms: ${first.profileType}, total ${first.total}, ${first.names} names`,
   );
+  // The UI is served at / (built by npm ci's prepare step); the browser tests check what it draws.
+  const page = await fetch(`${base}/`);
+  const html = await page.text();
+  if (page.status !== 200 || !html.includes('<div id="root">')) {
+    await stop(child);
+    throw new Error(`GET / answered ${page.status}, not the UI's page: ${html.slice(0, 200)}`);
+  }
+  console.log('GET / serves the UI');
   const stopped = await stop(child);
   const stoppedAt = Date.now();
   console.log(`stopped (${stopped.signal ?? `exit ${stopped.code}`})`);
