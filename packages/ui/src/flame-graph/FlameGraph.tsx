@@ -105,8 +105,10 @@ export function FlameGraph(props: FlameGraphProps): JSX.Element {
   // Measured before the first paint, so the first frame the browser shows has the graph in it.
   useLayoutEffect(() => {
     const wrapper = wrapperRef.current!;
-    setWidthPx(Math.floor(wrapper.clientWidth));
-    const observer = new ResizeObserver(() => setWidthPx(Math.floor(wrapper.clientWidth)));
+    // Whole px, rounded down: clientWidth rounds to nearest, which can overhang the wrapper.
+    const measure = (): void => setWidthPx(Math.floor(wrapper.getBoundingClientRect().width));
+    measure();
+    const observer = new ResizeObserver(measure);
     observer.observe(wrapper);
     return () => observer.disconnect();
   }, []);

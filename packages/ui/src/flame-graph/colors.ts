@@ -48,10 +48,6 @@ function hashString(s: string): number {
   return h >>> 0;
 }
 
-export function colorOfName(name: string): string {
-  return PALETTE[hashString(packageOf(name)) % PALETTE.length]!;
-}
-
 /** Colours by name index, hashed on first use: a frame hashes only the names it draws. */
 export interface NameColors {
   of(nameIndex: number): string;

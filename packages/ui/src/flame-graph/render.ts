@@ -50,7 +50,7 @@ export function readFlameTheme(element: Element): FlameTheme {
   return theme;
 }
 
-export const FLAME_FONT = '12px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace';
+const FLAME_FONT = '12px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace';
 const LABEL_PAD_PX = 3;
 /** Ancestors of the focused node are drawn faded, as Pyroscope does. */
 const ANCESTOR_ALPHA = 0.45;

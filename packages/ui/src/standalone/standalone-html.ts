@@ -52,7 +52,7 @@ export function buildStandaloneHtml(script: string, data: StandaloneData): strin
  * In JSON, `<` only occurs inside strings, where `\u003c` means the same: no function name can
  * end the script element (`</script>`) or open an HTML comment (`<!--`) in it.
  */
-export function escapeJsonForScript(json: string): string {
+function escapeJsonForScript(json: string): string {
   return json.replace(/</g, '\\u003c');
 }
 
