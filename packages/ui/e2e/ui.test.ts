@@ -265,6 +265,34 @@ describe('single view', () => {
     await page.close();
   });
 
+  test('time range picker: presets write relative ranges, absolute times write Unix ms', async () => {
+    const page = await openPage('/', { query: QUERY, ...RANGE });
+    await page.getByTestId('top-table').waitFor();
+    const picker = page.getByTestId('time-picker');
+    await picker.getByRole('button').first().click();
+    await picker.getByRole('button', { name: 'Last 6 hours' }).click();
+    await page.waitForURL((u) => u.searchParams.get('from') === 'now-6h' && u.searchParams.get('until') === 'now');
+    await picker.getByRole('button').first().click();
+    const local = (ms: number): string => {
+      const d = new Date(ms);
+      const p2 = (n: number): string => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+    };
+    await page.getByTestId('abs-from').fill(local(SEED_START_MS + 60_000));
+    await page.getByTestId('abs-until').fill(local(SEED_START_MS + 180_000));
+    await page.getByTestId('abs-apply').click();
+    await page.waitForURL((u) => u.searchParams.get('from') === String(SEED_START_MS + 60_000));
+    assert.equal(new URL(page.url()).searchParams.get('until'), String(SEED_START_MS + 180_000));
+    const fb = await render(QUERY, String(SEED_START_MS + 60_000), String(SEED_START_MS + 180_000));
+    const top = selectTopFunctions(decodeFlamebearer(fb));
+    await page.waitForFunction(
+      ([self]) =>
+        document.querySelector('[data-testid=top-table] tbody tr')?.getAttribute('data-self') === String(self),
+      [top[0]!.self],
+    );
+    await page.close();
+  });
+
   test('the URL restores a view: mode, search, focus and sandwich function', async () => {
     const fb = await render(QUERY, RANGE.from, RANGE.until);
     const focus = [widest(fb, 1).name, widest(fb, 2).name];
