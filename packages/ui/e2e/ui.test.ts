@@ -394,6 +394,25 @@ describe('comparison and diff', () => {
     assert.equal(await page.getByTestId('flame-graph-left').getByTestId('flame-tooltip').count(), 0);
     const rightRootEnd = await pointOf(page, 'flame-graph-right', { x: 0, total: right.numTicks }, 0, scale, 0.99);
     assert.equal(Number((await hoverTooltip(page, rightRootEnd)).total), right.numTicks);
+    // A drag on the comparison's timeline selects its range; the baseline's stays.
+    const over = page.locator('[data-testid=timeline-right] .u-over');
+    await page.waitForFunction(() => document.querySelector('[data-testid=timeline-right] .timeline-empty') === null);
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForURL((u) => u.searchParams.get('rightFrom') !== sides.rightFrom);
+    const params = new URL(page.url()).searchParams;
+    assert.equal(params.get('leftFrom'), sides.leftFrom);
+    const rightFrom = params.get('rightFrom')!;
+    const rightUntil = params.get('rightUntil')!;
+    const narrowed = await render(QUERY, rightFrom, rightUntil);
+    await page.waitForFunction(
+      (total) =>
+        document.querySelector('[data-testid=compare-right-total]')?.getAttribute('data-total') === String(total),
+      narrowed.numTicks,
+    );
     await page.close();
   });
 
