@@ -1,4 +1,4 @@
-import { assembleCallTree, ROOT_NAME, type CallTree } from '@kiln/model';
+import { assembleCallTree, ROOT_NAME, type CallTree, type StackSamples } from '@kiln/model';
 import { IdTable } from './id-table.js';
 import { childHi, childLo, hashString } from './ids.js';
 
@@ -89,7 +89,7 @@ export class Dictionary {
    * order), and only the sampled nodes are looked up: one hash probe per sample instead of one
    * per node. A busy profile has 10–30 nodes per sample.
    */
-  internSamples(tree: CallTree): InternedSamples {
+  internCallTree(tree: CallTree): InternedSamples {
     const size = tree.size;
     const names = tree.names;
     // Functions first, once per name (the root's name only if a frame uses it).
@@ -127,7 +127,7 @@ export class Dictionary {
       let stack = this.stacks.get(hi[node]!, lo[node]!);
       if (stack === -1) {
         stackOf ??= new Int32Array(size).fill(-1);
-        stack = this.addPath(tree, node, hi, lo, fnOfName, stackOf);
+        stack = this.addTreePath(tree, node, hi, lo, fnOfName, stackOf);
       }
       stacks[k] = stack;
       values[k++] = self[node]!;
@@ -136,7 +136,7 @@ export class Dictionary {
   }
 
   /** Adds the stack of `node` and those of its ancestors that are missing; returns its index. */
-  private addPath(
+  private addTreePath(
     tree: CallTree,
     node: number,
     hi: Uint32Array,
@@ -166,6 +166,66 @@ export class Dictionary {
       parentStack = stackOf[p] = this.addStack(hi[p]!, lo[p]!, parentStack, fnOfName[tree.nameId[p]!]!, true);
     }
     return parentStack;
+  }
+
+  /**
+   * The samples with a non-zero value and at least one frame as dense stack indices, adding the
+   * stacks that are new: the same stacks and ids as interning the call tree of the same
+   * samples (internCallTree), without building it.
+   *
+   * A sample's stack id is computed frame by frame from the root (integer arithmetic, no
+   * lookups) and looked up once; only a stack not known yet walks its frames again to add the
+   * missing prefixes. The caller has checked the columns (validateProfile).
+   */
+  internStackSamples(samples: StackSamples): InternedSamples {
+    const { names, frameStart, frames, values, length } = samples;
+    // Functions once per name, on first use: a name only other sample types or label groups
+    // use stays out of the dictionary.
+    const fnOfName = new Int32Array(names.length).fill(-1);
+    const fnHiOfName = new Uint32Array(names.length);
+    const fnLoOfName = new Uint32Array(names.length);
+    const stacks = new Int32Array(length);
+    const sampleValues = new Float64Array(length);
+    let count = 0;
+    for (let s = 0; s < length; s++) {
+      const value = values[s]!;
+      const from = frameStart[s]!;
+      const to = frameStart[s + 1]!;
+      if (value === 0 || from === to) continue;
+      let hi = 0;
+      let lo = 0;
+      for (let f = from; f < to; f++) {
+        const nameId = frames[f]!;
+        if (fnOfName[nameId] === -1) {
+          const fn = (fnOfName[nameId] = this.addFunction(names[nameId]!));
+          fnHiOfName[nameId] = this.functions.hiOf(fn);
+          fnLoOfName[nameId] = this.functions.loOf(fn);
+        }
+        const h = childHi(hi, lo, fnHiOfName[nameId]!);
+        lo = childLo(lo, fnLoOfName[nameId]!, h);
+        hi = h;
+      }
+      let stack = this.stacks.get(hi, lo);
+      if (stack === -1) stack = this.addFramePath(frames, from, to, fnOfName);
+      stacks[count] = stack;
+      sampleValues[count++] = value;
+    }
+    return { stacks, values: sampleValues, count };
+  }
+
+  /** Adds the stacks of frames[from .. to) and of its prefixes that are missing; returns its index. */
+  private addFramePath(frames: Uint32Array, from: number, to: number, fnOfName: Int32Array): number {
+    let hi = 0;
+    let lo = 0;
+    let stack = -1;
+    for (let f = from; f < to; f++) {
+      const fn = fnOfName[frames[f]!]!;
+      const h = childHi(hi, lo, this.functions.hiOf(fn));
+      lo = childLo(lo, this.functions.loOf(fn), h);
+      hi = h;
+      stack = this.addStack(hi, lo, stack, fn, true);
+    }
+    return stack;
   }
 
   takeNew(): { functions: NewFunction[]; stacks: NewStack[] } {

@@ -143,6 +143,28 @@ describe('embedded store', () => {
           profileType,
         })),
       },
+      {
+        reason: 'invalid_samples',
+        code: 'ERR_STORAGE_INVALID_SAMPLES',
+        bad: [
+          // A name id past the names, offsets past the frames, offsets going back, values missing.
+          { names: ['main'], length: 1, frameStart: [0, 2], frames: [0, 1], values: [1] },
+          { names: ['main'], length: 1, frameStart: [0, 3], frames: [0, 0], values: [1] },
+          { names: ['main'], length: 2, frameStart: [0, 2, 1], frames: [0, 0], values: [1, 1] },
+          { names: ['main'], length: 2, frameStart: [0, 1, 2], frames: [0, 0], values: [1] },
+        ].map((s) => ({
+          labels: { service_name: 'api', pod: 'a' },
+          profileType: CPU,
+          timeMs: t0,
+          samples: {
+            names: s.names,
+            length: s.length,
+            frameStart: Uint32Array.from(s.frameStart),
+            frames: Uint32Array.from(s.frames),
+            values: Float64Array.from(s.values),
+          },
+        })),
+      },
     ];
 
     for (const { reason, code, bad, limit } of cases) {

@@ -208,7 +208,10 @@ export class EmbeddedStore implements ProfileStore {
           state.series.add(entry);
           newSeries.push({ tenant: w.tenant, entry });
         }
-        const { stacks, values, count } = state.dictionary.internSamples(p.tree);
+        const { stacks, values, count } =
+          p.samples !== undefined
+            ? state.dictionary.internStackSamples(p.samples)
+            : state.dictionary.internCallTree(p.tree);
         const ts = floorTo(p.timeMs, LEVELS[0]!.widthMs);
         if (count > 0)
           this.rowsFor(rows, 0, ts).push({

@@ -1,4 +1,4 @@
-import { parseProfileTypeId } from '@kiln/model';
+import { parseProfileTypeId, type StackSamples } from '@kiln/model';
 import { storageError } from './errors.js';
 import type { StorageLimits } from './limits.js';
 import type { ProfileInput, RejectedProfile } from './profile-store.js';
@@ -47,6 +47,28 @@ export function validateProfile(p: ProfileInput, index: number, limits: StorageL
         `maxLabelValueLength is ${limits.maxLabelValueLength}, label ${name} has ${value.length}`,
       );
     }
+  }
+  if (p.samples !== undefined) {
+    const broken = checkStackSamples(p.samples);
+    if (broken !== null) return rejectProfile(index, 'ERR_STORAGE_INVALID_SAMPLES', broken);
+  }
+  return null;
+}
+
+/** What is wrong with the columns, or null: the store's lookups trust them. */
+function checkStackSamples(s: StackSamples): string | null {
+  const { length, frameStart, frames, values, names } = s;
+  if (!(length >= 0) || frameStart.length < length + 1 || values.length < length)
+    return `${length} samples need ${length + 1} frame offsets and ${length} values, there are ${frameStart.length} and ${values.length}`;
+  if (frameStart[0] !== 0 || frameStart[length]! > frames.length)
+    return `frame offsets run from ${frameStart[0]} to ${frameStart[length]}, the frames are 0 to ${frames.length}`;
+  for (let i = 0; i < length; i++) {
+    if (frameStart[i + 1]! < frameStart[i]!) return `frame offsets decrease at sample ${i}`;
+  }
+  const n = names.length;
+  const end = frameStart[length]!;
+  for (let f = 0; f < end; f++) {
+    if (frames[f]! >= n) return `frame ${f} is name ${frames[f]}, there are ${n} names`;
   }
   return null;
 }
