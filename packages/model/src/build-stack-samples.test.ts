@@ -6,18 +6,13 @@ import { buildStackSamples } from './build-stack-samples.js';
 import { CallTreeBuilder, type CallTree } from './call-tree.js';
 import { ProfileBuilder } from './profile-builder.js';
 import type { Profile } from './profile.js';
-import type { StackSamples } from './stack-samples.js';
+import { stackSampleFrames, type StackSamples } from './stack-samples.js';
 
 /** The call tree of stack samples: what storage's dictionary rebuilds from them. */
 function treeOfSamples(samples: StackSamples): CallTree {
   const b = new CallTreeBuilder();
-  const ids = samples.names.map((name) => b.intern(name));
   for (let s = 0; s < samples.length; s++) {
-    if (samples.values[s] === 0) continue;
-    let node = 0;
-    for (let f = samples.frameStart[s]!; f < samples.frameStart[s + 1]!; f++)
-      node = b.child(node, ids[samples.frames[f]!]!);
-    b.addSelf(node, samples.values[s]!);
+    if (samples.values[s] !== 0) b.insertStack(stackSampleFrames(samples, s), samples.values[s]!);
   }
   return b.build();
 }
@@ -76,7 +71,8 @@ test('stack samples of every sample type hold the frames and values of buildCall
       for (let t = 0; t < perType.length; t++) {
         const samples = perType[t]!;
         assert.equal(samples.length, profile.samples.length);
-        assert.equal(samples.frames, perType[0]!.frames, 'sample types share the frames');
+        assert.equal(samples.stack, profile.samples.stack, "the profile's stacks, not a copy");
+        assert.equal(samples.locationFrames, perType[0]!.locationFrames, 'sample types share the frames');
         const tree = buildCallTree(profile, { sampleType: t });
         assert.deepEqual(treeOfSamples(samples).toFolded(), tree.toFolded());
         assert.equal(treeOfSamples(samples).totalValue, tree.totalValue);
@@ -96,10 +92,8 @@ test('inlined functions are frames of their own, outermost first; lineless locat
   const bare = b.addLocation({ lines: [], address: 0x4a2f10 });
   b.addSample([bare, inlined, root], [7]);
   b.addSample([root], [0]);
-  const [samples] = buildStackSamples(b.build());
-  const frames = (s: number): string[] =>
-    [...samples!.frames.subarray(samples!.frameStart[s], samples!.frameStart[s + 1])].map((n) => samples!.names[n]!);
-  assert.deepEqual(frames(0), ['main', 'outer', 'inner', '0x4a2f10']);
-  assert.deepEqual(frames(1), [], 'a sample with only zero values has no frames');
-  assert.deepEqual([...samples!.values], [7, 0]);
+  const samples = buildStackSamples(b.build())[0]!;
+  assert.deepEqual(stackSampleFrames(samples, 0), ['main', 'outer', 'inner', '0x4a2f10']);
+  assert.deepEqual(stackSampleFrames(samples, 1), ['main']);
+  assert.deepEqual([...samples.values], [7, 0]);
 });

@@ -26,7 +26,7 @@ export {
   compareNames,
 } from './call-tree.js';
 export { buildCallTree, addProfileToCallTree, type BuildCallTreeOptions } from './build-call-tree.js';
-export { type StackSamples, withValues, sumStackSamples } from './stack-samples.js';
+export { type StackSamples, withValues, sumStackSamples, stackSampleFrames } from './stack-samples.js';
 export { buildStackSamples } from './build-stack-samples.js';
 export { mergeCallTrees } from './merge.js';
 export { callTreeToProfile, type TreeToProfileOptions } from './tree-to-profile.js';

@@ -175,57 +175,88 @@ export class Dictionary {
    *
    * A sample's stack id is computed frame by frame from the root (integer arithmetic, no
    * lookups) and looked up once; only a stack not known yet walks its frames again to add the
-   * missing prefixes. The caller has checked the columns (validateProfile).
+   * missing prefixes. Each location's functions are resolved once, on first use, so names only
+   * other sample types or label groups use stay out of the dictionary. The caller has checked
+   * the columns (validateProfile).
    */
   internStackSamples(samples: StackSamples): InternedSamples {
-    const { names, frameStart, frames, values, length } = samples;
-    // Functions once per name, on first use: a name only other sample types or label groups
-    // use stays out of the dictionary.
+    const { names, locationStart, locationFrames, stackStart, stack, values, length } = samples;
     const fnOfName = new Int32Array(names.length).fill(-1);
     const fnHiOfName = new Uint32Array(names.length);
     const fnLoOfName = new Uint32Array(names.length);
+    // Per location: 0 not resolved yet, 1 one frame (its function's id in locHi, locLo), 2 several.
+    const locationCount = locationStart.length - 1;
+    const locKind = new Uint8Array(locationCount);
+    const locHi = new Uint32Array(locationCount);
+    const locLo = new Uint32Array(locationCount);
+    const resolve = (l: number): number => {
+      const to = locationStart[l + 1]!;
+      for (let f = locationStart[l]!; f < to; f++) {
+        const nameId = locationFrames[f]!;
+        if (fnOfName[nameId] !== -1) continue;
+        const fn = (fnOfName[nameId] = this.addFunction(names[nameId]!));
+        fnHiOfName[nameId] = this.functions.hiOf(fn);
+        fnLoOfName[nameId] = this.functions.loOf(fn);
+      }
+      if (to - locationStart[l]! !== 1) return (locKind[l] = 2);
+      locHi[l] = fnHiOfName[locationFrames[to - 1]!]!;
+      locLo[l] = fnLoOfName[locationFrames[to - 1]!]!;
+      return (locKind[l] = 1);
+    };
     const stacks = new Int32Array(length);
     const sampleValues = new Float64Array(length);
     let count = 0;
     for (let s = 0; s < length; s++) {
       const value = values[s]!;
-      const from = frameStart[s]!;
-      const to = frameStart[s + 1]!;
+      const from = stackStart[s]!;
+      const to = stackStart[s + 1]!;
       if (value === 0 || from === to) continue;
       let hi = 0;
       let lo = 0;
-      for (let f = from; f < to; f++) {
-        const nameId = frames[f]!;
-        if (fnOfName[nameId] === -1) {
-          const fn = (fnOfName[nameId] = this.addFunction(names[nameId]!));
-          fnHiOfName[nameId] = this.functions.hiOf(fn);
-          fnLoOfName[nameId] = this.functions.loOf(fn);
+      // Locations are leaf first: the root is the last.
+      for (let i = to - 1; i >= from; i--) {
+        const l = stack[i]!;
+        let kind = locKind[l]!;
+        if (kind === 0) kind = resolve(l);
+        if (kind === 1) {
+          const h = childHi(hi, lo, locHi[l]!);
+          lo = childLo(lo, locLo[l]!, h);
+          hi = h;
+          continue;
         }
-        const h = childHi(hi, lo, fnHiOfName[nameId]!);
-        lo = childLo(lo, fnLoOfName[nameId]!, h);
-        hi = h;
+        const fTo = locationStart[l + 1]!;
+        for (let f = locationStart[l]!; f < fTo; f++) {
+          const nameId = locationFrames[f]!;
+          const h = childHi(hi, lo, fnHiOfName[nameId]!);
+          lo = childLo(lo, fnLoOfName[nameId]!, h);
+          hi = h;
+        }
       }
-      let stack = this.stacks.get(hi, lo);
-      if (stack === -1) stack = this.addFramePath(frames, from, to, fnOfName);
-      stacks[count] = stack;
+      let index = this.stacks.get(hi, lo);
+      if (index === -1) index = this.addSamplePath(samples, from, to, fnOfName);
+      stacks[count] = index;
       sampleValues[count++] = value;
     }
     return { stacks, values: sampleValues, count };
   }
 
-  /** Adds the stacks of frames[from .. to) and of its prefixes that are missing; returns its index. */
-  private addFramePath(frames: Uint32Array, from: number, to: number, fnOfName: Int32Array): number {
+  /** Adds the stack of sample locations stack[from .. to) and its missing prefixes; returns its index. */
+  private addSamplePath(samples: StackSamples, from: number, to: number, fnOfName: Int32Array): number {
     let hi = 0;
     let lo = 0;
-    let stack = -1;
-    for (let f = from; f < to; f++) {
-      const fn = fnOfName[frames[f]!]!;
-      const h = childHi(hi, lo, this.functions.hiOf(fn));
-      lo = childLo(lo, this.functions.loOf(fn), h);
-      hi = h;
-      stack = this.addStack(hi, lo, stack, fn, true);
+    let index = -1;
+    for (let i = to - 1; i >= from; i--) {
+      const l = samples.stack[i]!;
+      const fTo = samples.locationStart[l + 1]!;
+      for (let f = samples.locationStart[l]!; f < fTo; f++) {
+        const fn = fnOfName[samples.locationFrames[f]!]!;
+        const h = childHi(hi, lo, this.functions.hiOf(fn));
+        lo = childLo(lo, this.functions.loOf(fn), h);
+        hi = h;
+        index = this.addStack(hi, lo, index, fn, true);
+      }
     }
-    return stack;
+    return index;
   }
 
   takeNew(): { functions: NewFunction[]; stacks: NewStack[] } {

@@ -147,21 +147,26 @@ describe('embedded store', () => {
         reason: 'invalid_samples',
         code: 'ERR_STORAGE_INVALID_SAMPLES',
         bad: [
-          // A name id past the names, offsets past the frames, offsets going back, values missing.
-          { names: ['main'], length: 1, frameStart: [0, 2], frames: [0, 1], values: [1] },
-          { names: ['main'], length: 1, frameStart: [0, 3], frames: [0, 0], values: [1] },
-          { names: ['main'], length: 2, frameStart: [0, 2, 1], frames: [0, 0], values: [1, 1] },
-          { names: ['main'], length: 2, frameStart: [0, 1, 2], frames: [0, 0], values: [1] },
-        ].map((s) => ({
+          // A name past the names, a location past the locations, offsets past the end or going
+          // back, values missing.
+          { locationFrames: [1] },
+          { stack: [0, 1], stackStart: [0, 2] },
+          { stackStart: [0, 3] },
+          { locationStart: [0, 2] },
+          { length: 2, stackStart: [0, 1, 0], values: [1, 1] },
+          { length: 2, stackStart: [0, 1, 1], values: [1] },
+        ].map((broken) => ({
           labels: { service_name: 'api', pod: 'a' },
           profileType: CPU,
           timeMs: t0,
           samples: {
-            names: s.names,
-            length: s.length,
-            frameStart: Uint32Array.from(s.frameStart),
-            frames: Uint32Array.from(s.frames),
-            values: Float64Array.from(s.values),
+            names: ['main'],
+            length: broken.length ?? 1,
+            locationStart: Uint32Array.from(broken.locationStart ?? [0, 1]),
+            locationFrames: Uint32Array.from(broken.locationFrames ?? [0]),
+            stackStart: Uint32Array.from(broken.stackStart ?? [0, 1]),
+            stack: Uint32Array.from(broken.stack ?? [0]),
+            values: Float64Array.from(broken.values ?? [1]),
           },
         })),
       },

@@ -57,20 +57,31 @@ export function validateProfile(p: ProfileInput, index: number, limits: StorageL
 
 /** What is wrong with the columns, or null: the store's lookups trust them. */
 function checkStackSamples(s: StackSamples): string | null {
-  const { length, frameStart, frames, values, names } = s;
-  if (!(length >= 0) || frameStart.length < length + 1 || values.length < length)
-    return `${length} samples need ${length + 1} frame offsets and ${length} values, there are ${frameStart.length} and ${values.length}`;
-  if (frameStart[0] !== 0 || frameStart[length]! > frames.length)
-    return `frame offsets run from ${frameStart[0]} to ${frameStart[length]}, the frames are 0 to ${frames.length}`;
-  for (let i = 0; i < length; i++) {
-    if (frameStart[i + 1]! < frameStart[i]!) return `frame offsets decrease at sample ${i}`;
-  }
-  const n = names.length;
-  const end = frameStart[length]!;
-  for (let f = 0; f < end; f++) {
-    if (frames[f]! >= n) return `frame ${f} is name ${frames[f]}, there are ${n} names`;
-  }
+  const { length, stackStart, stack, values, locationStart, locationFrames, names } = s;
+  const locations = locationStart.length - 1;
+  if (!(length >= 0) || stackStart.length < length + 1 || values.length < length)
+    return `${length} samples need ${length + 1} stack offsets and ${length} values, there are ${stackStart.length} and ${values.length}`;
+  const broken =
+    checkOffsets(stackStart, length, stack.length, 'stack') ??
+    checkOffsets(locationStart, locations, locationFrames.length, 'location frame');
+  if (broken !== null) return broken;
+  const maxLocation = maxOf(stack, stackStart[0]!, stackStart[length]!);
+  if (maxLocation >= locations) return `a sample has location ${maxLocation}, there are ${locations}`;
+  const maxName = maxOf(locationFrames, locationStart[0]!, locationStart[locations]!);
+  if (maxName >= names.length) return `a location has name ${maxName}, there are ${names.length}`;
   return null;
+}
+
+function checkOffsets(offsets: Uint32Array, n: number, size: number, what: string): string | null {
+  if (offsets.length < n + 1 || offsets[n]! > size) return `${what} offsets end past the ${size} entries`;
+  for (let i = 0; i < n; i++) if (offsets[i + 1]! < offsets[i]!) return `${what} offsets decrease at ${i}`;
+  return null;
+}
+
+function maxOf(a: Uint32Array, from: number, to: number): number {
+  let max = -1;
+  for (let i = from; i < to; i++) if (a[i]! > max) max = a[i]!;
+  return max;
 }
 
 export function rejectProfile(

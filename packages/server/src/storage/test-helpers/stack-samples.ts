@@ -1,25 +1,31 @@
-import { CallTreeBuilder, type CallTree, type StackSamples } from '@kiln/model';
+import { CallTreeBuilder, stackSampleFrames, type CallTree, type StackSamples } from '@kiln/model';
 import type { ProfileInput } from '../profile-store.js';
 
-/** Stack samples from folded lines, one sample per line: `makeSamples([['main;work', 3]])`. */
+/**
+ * Stack samples from folded lines, one sample per line and one location per distinct name:
+ * `makeSamples([['main;work', 3]])`.
+ */
 export function makeSamples(lines: readonly (readonly [string, number])[]): StackSamples {
   const names: string[] = [];
   const ids = new Map<string, number>();
-  const frames: number[] = [];
-  const frameStart = [0];
-  for (const [stack] of lines) {
-    for (const name of stack.split(';')) {
+  const stack: number[] = [];
+  const stackStart = [0];
+  for (const [folded] of lines) {
+    const frames = folded.split(';').map((name) => {
       let id = ids.get(name);
       if (id === undefined) ids.set(name, (id = names.push(name) - 1));
-      frames.push(id);
-    }
-    frameStart.push(frames.length);
+      return id;
+    });
+    stack.push(...frames.reverse());
+    stackStart.push(stack.length);
   }
   return {
     names,
+    locationStart: Uint32Array.from({ length: names.length + 1 }, (_, i) => i),
+    locationFrames: Uint32Array.from(names, (_, i) => i),
     length: lines.length,
-    frameStart: Uint32Array.from(frameStart),
-    frames: Uint32Array.from(frames),
+    stackStart: Uint32Array.from(stackStart),
+    stack: Uint32Array.from(stack),
     values: Float64Array.from(lines, ([, value]) => value),
   };
 }
@@ -27,15 +33,8 @@ export function makeSamples(lines: readonly (readonly [string, number])[]): Stac
 /** The call tree of stack samples, as buildCallTree makes it from the same samples. */
 export function callTreeOfSamples(samples: StackSamples): CallTree {
   const builder = new CallTreeBuilder();
-  const ids = samples.names.map((name) => builder.intern(name));
   for (let s = 0; s < samples.length; s++) {
-    const value = samples.values[s]!;
-    if (value === 0) continue;
-    let node = 0;
-    for (let f = samples.frameStart[s]!; f < samples.frameStart[s + 1]!; f++) {
-      node = builder.child(node, ids[samples.frames[f]!]!);
-    }
-    builder.addSelf(node, value);
+    if (samples.values[s] !== 0) builder.insertStack(stackSampleFrames(samples, s), samples.values[s]!);
   }
   return builder.build();
 }
