@@ -151,6 +151,7 @@ describe('embedded store', () => {
           // back, values missing.
           { locationFrames: [1] },
           { stack: [0, 1], stackStart: [0, 2] },
+          { stack: [2 ** 32 - 1] },
           { stackStart: [0, 3] },
           { locationStart: [0, 2] },
           { length: 2, stackStart: [0, 1, 0], values: [1, 1] },

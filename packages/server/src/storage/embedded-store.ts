@@ -362,7 +362,7 @@ export class EmbeddedStore implements ProfileStore {
       const summed = await parts.sumCells(sources, level, { from, to, below: true });
       await inTransaction(this.con, async () => {
         if (summed.length > 0) await parts.append(target, summed);
-        await this.con.run(`DELETE FROM ${target.alias}.rollup_state`);
+        // One row per compaction, the largest counts: no DELETE, which costs a statement more.
         await this.con.run(`INSERT INTO ${target.alias}.rollup_state VALUES (${to})`);
       });
       target.watermarkMs = to;

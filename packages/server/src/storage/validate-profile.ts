@@ -65,10 +65,10 @@ function checkStackSamples(s: StackSamples): string | null {
     checkOffsets(stackStart, length, stack.length, 'stack') ??
     checkOffsets(locationStart, locations, locationFrames.length, 'location frame');
   if (broken !== null) return broken;
-  const maxLocation = maxOf(stack, stackStart[0]!, stackStart[length]!);
-  if (maxLocation >= locations) return `a sample has location ${maxLocation}, there are ${locations}`;
-  const maxName = maxOf(locationFrames, locationStart[0]!, locationStart[locations]!);
-  if (maxName >= names.length) return `a location has name ${maxName}, there are ${names.length}`;
+  if (!allBelow(stack, stackStart[0]!, stackStart[length]!, locations))
+    return `a sample refers to a location past the ${locations} there are`;
+  if (!allBelow(locationFrames, locationStart[0]!, locationStart[locations]!, names.length))
+    return `a location refers to a name past the ${names.length} there are`;
   return null;
 }
 
@@ -78,10 +78,14 @@ function checkOffsets(offsets: Uint32Array, n: number, size: number, what: strin
   return null;
 }
 
-function maxOf(a: Uint32Array, from: number, to: number): number {
-  let max = -1;
-  for (let i = from; i < to; i++) if (a[i]! > max) max = a[i]!;
-  return max;
+/**
+ * Whether a[from .. to) are all below n (at most 2^31), without a branch per entry: as int32,
+ * n - 1 - x is negative for n <= x < 2^31, and x itself for x >= 2^31.
+ */
+function allBelow(a: Uint32Array, from: number, to: number, n: number): boolean {
+  let over = 0;
+  for (let i = from; i < to; i++) over |= (n - 1 - a[i]!) | a[i]!;
+  return over >= 0;
 }
 
 export function rejectProfile(
