@@ -18,7 +18,10 @@ export interface NewFunction {
   name: string;
 }
 
-/** A profile's samples as dense stack indices (not sorted) and self values. */
+/**
+ * A profile's samples as dense stack indices (not sorted) and self values. From
+ * internStackSamples, the arrays are the dictionary's scratch: valid until its next call.
+ */
 export interface InternedSamples {
   stacks: Int32Array;
   values: Float64Array;
@@ -43,6 +46,8 @@ export class Dictionary {
   /** Entries added since the last `takeNew()`; the writer stores them. */
   private newFunctions: NewFunction[] = [];
   private newStacks: NewStack[] = [];
+  /** Scratch of internStackSamples, reused from one profile to the next. */
+  private scratch = new InternScratch();
 
   addFunction(name: string, hi?: number, lo?: number): number {
     const known = this.functionByName.get(name);
@@ -181,14 +186,10 @@ export class Dictionary {
    */
   internStackSamples(samples: StackSamples): InternedSamples {
     const { names, locationStart, locationFrames, stackStart, stack, values, length } = samples;
-    const fnOfName = new Int32Array(names.length).fill(-1);
-    const fnHiOfName = new Uint32Array(names.length);
-    const fnLoOfName = new Uint32Array(names.length);
-    // Per location: 0 not resolved yet, 1 one frame (its function's id in locHi, locLo), 2 several.
     const locationCount = locationStart.length - 1;
-    const locKind = new Uint8Array(locationCount);
-    const locHi = new Uint32Array(locationCount);
-    const locLo = new Uint32Array(locationCount);
+    const scratch = this.scratch.reset(names.length, locationCount, length);
+    const { fnOfName, fnHiOfName, fnLoOfName, locKind, locHi, locLo, stacks, values: sampleValues } = scratch;
+    // Per location: 0 not resolved yet, 1 one frame (its function's id in locHi, locLo), 2 several.
     const resolve = (l: number): number => {
       const to = locationStart[l + 1]!;
       for (let f = locationStart[l]!; f < to; f++) {
@@ -203,8 +204,6 @@ export class Dictionary {
       locLo[l] = fnLoOfName[locationFrames[to - 1]!]!;
       return (locKind[l] = 1);
     };
-    const stacks = new Int32Array(length);
-    const sampleValues = new Float64Array(length);
     let count = 0;
     for (let s = 0; s < length; s++) {
       const value = values[s]!;
@@ -327,5 +326,44 @@ export class Dictionary {
     const fn = new Int32Array(this.stackFunction.length * 2);
     fn.set(this.stackFunction);
     this.stackFunction = fn;
+  }
+}
+
+/**
+ * The per-profile arrays of internStackSamples, kept between calls: a busy profile needs eight
+ * of them (tens of KB), and allocating them for every upload fed the garbage collector.
+ */
+class InternScratch {
+  fnOfName = new Int32Array(0);
+  fnHiOfName = new Uint32Array(0);
+  fnLoOfName = new Uint32Array(0);
+  locKind = new Uint8Array(0);
+  locHi = new Uint32Array(0);
+  locLo = new Uint32Array(0);
+  stacks = new Int32Array(0);
+  values = new Float64Array(0);
+
+  /** Sized for the profile, with no name and no location resolved. */
+  reset(names: number, locations: number, samples: number): this {
+    if (this.fnOfName.length < names) {
+      const n = Math.max(names, this.fnOfName.length * 2);
+      this.fnOfName = new Int32Array(n);
+      this.fnHiOfName = new Uint32Array(n);
+      this.fnLoOfName = new Uint32Array(n);
+    }
+    if (this.locKind.length < locations) {
+      const n = Math.max(locations, this.locKind.length * 2);
+      this.locKind = new Uint8Array(n);
+      this.locHi = new Uint32Array(n);
+      this.locLo = new Uint32Array(n);
+    }
+    if (this.stacks.length < samples) {
+      const n = Math.max(samples, this.stacks.length * 2);
+      this.stacks = new Int32Array(n);
+      this.values = new Float64Array(n);
+    }
+    this.fnOfName.fill(-1, 0, names);
+    this.locKind.fill(0, 0, locations);
+    return this;
   }
 }
