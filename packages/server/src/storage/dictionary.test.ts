@@ -79,6 +79,26 @@ test('stack samples intern to the same stacks, ids and sums as the call tree of 
   );
 });
 
+test('function and stack ids are the ones stored data already holds (format 3)', () => {
+  // Computed by the store of commit e628d46: a change here would orphan every stored stack.
+  assert.deepEqual(hashString('main'), [1438648981, 1161338694]);
+  assert.deepEqual(hashString('runtime.mallocgc'), [2806445911, 44340638]);
+  assert.deepEqual(hashString('ünïcode.函数'), [2856174662, 3385082436]);
+  const main = childId(0, 0, ...hashString('main'));
+  assert.deepEqual(childId(...main, ...hashString('runtime.mallocgc')), [1857323344, 3120601237]);
+  const d = new Dictionary();
+  d.internStackSamples(makeSamples([['main;runtime.mallocgc', 1]]));
+  const { functions, stacks } = d.takeNew();
+  assert.deepEqual(
+    functions.map((f) => [f.name, f.hi, f.lo]),
+    [
+      ['main', 1438648981, 1161338694],
+      ['runtime.mallocgc', 2806445911, 44340638],
+    ],
+  );
+  assert.deepEqual([stacks[1]!.hi, stacks[1]!.lo], [1857323344, 3120601237]);
+});
+
 test("stack ids are content-derived: mix(parent's id, hash(function name)) from a root of 0", () => {
   for (const intern of [
     (d: Dictionary, value: number) => d.internCallTree(treeOf([[['main', 'work'], value]])),
