@@ -38,8 +38,9 @@ export type Labels = Readonly<Record<string, string>>;
 /**
  * One profile of one series: its samples for one sample type, either as stack samples (what a
  * decoded pprof gives: no call tree is built on the way in) or as a function-level call tree
- * (what text formats and merges give; its nodes with a self value are its samples). Both store
- * the same stacks for the same samples; a backend that wants one form converts the other.
+ * (what text formats and merges give; its nodes with a self value are its samples). Both forms
+ * of the same samples store the same stacks; the conformance suite writes both. Samples with
+ * value 0 or no frames store nothing.
  */
 export type ProfileInput = ProfileInputSeries &
   ({ samples: StackSamples; tree?: undefined } | { tree: CallTree; samples?: undefined });
