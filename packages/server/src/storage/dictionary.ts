@@ -188,9 +188,10 @@ export class Dictionary {
    *
    * A sample's stack id is computed frame by frame from the root (integer arithmetic, no
    * lookups) and looked up once; only a stack not known yet walks its frames again to add the
-   * missing prefixes. Each location's functions are resolved once, on first use, so names only
-   * other sample types or label groups use stay out of the dictionary. The caller has checked
-   * the columns (validateProfile).
+   * missing prefixes and the functions they need. Each location's names are hashed once, on
+   * first use, and a function is looked up only for a new stack, so names that only other
+   * sample types or label groups use stay out of the dictionary. The caller has checked the
+   * columns (validateProfile).
    */
   internStackSamples(samples: StackSamples): InternedSamples {
     const { names, locationStart, locationFrames, stackStart, stack, values, length } = samples;
