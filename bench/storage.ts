@@ -208,9 +208,9 @@ export async function benchStorage(options: StorageBenchOptions = {}): Promise<s
     for (let i = 0; i < runs.length; i++) {
       const run = runs[(i + tick) % runs.length]!;
       // The ingest path in timed parts: gunzip + decode, stack samples (what ingest's
-      // splitPprof makes of a pprof), then store.write.
-      // As a server does: each upload goes to the store as soon as it is decoded (the embedded
-      // store interns it then); the writes of a tick share one commit.
+      // splitPprof makes of a pprof), then store.write. As a server does, each upload goes to
+      // the store as soon as it is decoded (the embedded store interns it then); the writes of
+      // a tick share one commit.
       const writes: Promise<unknown>[] = [];
       run.ingest.start();
       for (const u of uploads) {

@@ -155,6 +155,7 @@ describe('embedded store', () => {
           { stack: [2 ** 32 - 1] },
           { stackStart: [0, 3] },
           { locationStart: [0, 2] },
+          { locationStart: [], stack: [], stackStart: [0, 0] },
           { length: 2, stackStart: [0, 1, 0], values: [1, 1] },
           { length: 2, stackStart: [0, 1, 1], values: [1] },
         ].map((broken) => ({

@@ -61,6 +61,7 @@ function checkStackSamples(s: StackSamples): string | null {
   const locations = locationStart.length - 1;
   if (!(length >= 0) || stackStart.length < length + 1 || values.length < length)
     return `${length} samples need ${length + 1} stack offsets and ${length} values, there are ${stackStart.length} and ${values.length}`;
+  if (locations < 0) return 'location offsets need at least one entry';
   const broken =
     checkOffsets(stackStart, length, stack.length, 'stack') ??
     checkOffsets(locationStart, locations, locationFrames.length, 'location frame');
