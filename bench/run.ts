@@ -5,12 +5,17 @@ import { benchFlamebearer, benchFolded, benchMerge, benchPprof } from './formats
 import { benchStorage } from './storage.js';
 
 const only = process.argv.slice(2);
-const sections: [string, () => string | Promise<string>][] = [
+type Section = [string, () => string | Promise<string>];
+const sections: Section[] = [
   ['pprof decode-and-build', benchPprof],
   ['folded parse', benchFolded],
   ['merge', benchMerge],
   ['flamebearer encode', benchFlamebearer],
   ['storage', benchStorage],
+  // Only with BENCH_BASE (another checkout to compare with); see bench/storage-ab.ts.
+  ...(process.env['BENCH_BASE']
+    ? [['storage-ab', async () => (await import('./storage-ab.js')).benchStorageAb()] satisfies Section]
+    : []),
   ['server', async () => (await import('./server.js')).benchServer()],
   ['browser', async () => (await import('./browser.js')).benchBrowser()],
 ];

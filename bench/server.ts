@@ -518,7 +518,7 @@ async function benchIngest(library: Uint8Array[][][], p: Plan): Promise<string> 
  * svc0's 10 pods every `sparseMs` for 32 days and every 10 s in the last hour, the 19 other
  * services every `sparseMs` in the last 24 hours. Written straight into the store with a clock
  * that follows the data (rollups are compacted after every tick, as a running server's timer
- * would), from trees decoded once per library upload.
+ * would), from stack samples decoded once per library upload.
  */
 async function writeQueryDataSet(
   library: Uint8Array[][][],
@@ -530,8 +530,8 @@ async function writeQueryDataSet(
     { write: () => Promise.reject(new Error('unused')) },
     { decodeLimits: {}, rateLimiter: new TenantRateLimiter(0, 0) },
   );
-  const trees = library.map((types) =>
-    types[0]!.map((gz) => decoder.decodePprof(gz, { labels: {}, fallbackTimeMs: 0 })[0]!.tree),
+  const samples = library.map((types) =>
+    types[0]!.map((gz) => decoder.decodePprof(gz, { labels: {}, fallbackTimeMs: 0 })[0]!.samples!),
   );
   let clockMs = nowMs;
   const store = await openEmbeddedStore({ ...storeOptions(config), compactIntervalMs: 0, now: () => clockMs });
@@ -551,7 +551,7 @@ async function writeQueryDataSet(
           labels: { service_name: `svc${s}`, pod: `svc${s}-pod${pod}`, namespace: 'prod' },
           profileType: CPU,
           timeMs: t,
-          tree: trees[s]![(tick + pod) % trees[s]!.length]!,
+          samples: samples[s]![(tick + pod) % samples[s]!.length]!,
         });
       }
     }

@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCallTree, type Profile } from '@kiln/model';
+import { buildStackSamples } from '@kiln/model';
 import { decodePprof, gunzip } from '@kiln/formats';
 // The store itself, not @kiln/server's index: this bench needs none of HTTP, ingest or query.
 import { openEmbeddedStore } from '../packages/server/src/storage/embedded-store.js';
-import type { ProfileInput, ProfileStore } from '../packages/server/src/storage/profile-store.js';
+import type { ProfileInput, ProfileInputSeries, ProfileStore } from '../packages/server/src/storage/profile-store.js';
 import { table } from './harness.js';
 import { FLEET_PODS, FLEET_SERVICES, FLEET_TYPES, makeFleet, makeFleetPprof, sampleValue } from './synthetic-fleet.js';
 import { mulberry32 } from './synthetic-profile.js';
@@ -36,13 +36,74 @@ const TYPES = FLEET_TYPES;
 const makePprof = makeFleetPprof;
 
 /**
- * Gives a decoded upload fresh sample values. Uploads are drawn from a small library (making
- * pprof takes longer than ingesting it), and no two real uploads repeat: stored as they come,
- * repeated uploads would let DuckDB's dictionary compression store each once.
+ * One way from a gzipped upload to the store: this checkout's (gunzip, decode, stack samples,
+ * the embedded store), or another checkout's for an A/B run in one process (bench/storage-ab.ts).
  */
-function refreshValues(profile: Profile, random: () => number, type: number): void {
-  const values = profile.samples.values;
-  for (let i = 0; i < values.length; i++) values[i] = sampleValue(random, type);
+export interface IngestPath<P extends DecodedUpload = DecodedUpload> {
+  name: string;
+  /** gunzip + decode. */
+  decode: (gz: Uint8Array) => P;
+  /** What the store is given for the profile's first sample type: `{ samples }` or `{ tree }`. */
+  body: (profile: P) => object;
+  openStore: (dataDir: string, now: () => number) => Promise<ProfileStore>;
+}
+
+/** The part of a decoded profile the bench touches: its values, refreshed per upload. */
+export interface DecodedUpload {
+  samples: { values: Float64Array };
+}
+
+export const CURRENT_PATH: IngestPath = {
+  name: 'this checkout',
+  decode: (gz) => decodePprof(gunzip(gz, 1 << 26)),
+  body: (profile) => ({ samples: buildStackSamples(profile as ReturnType<typeof decodePprof>)[0]! }),
+  openStore: (dataDir, now) => openEmbeddedStore({ dataDir, compactIntervalMs: 0, now }),
+};
+
+/**
+ * Wall time of one part of the ingest path and, when asked for, process CPU time (every
+ * thread: JS, V8's GC helpers, DuckDB's workers). On this shared 2-core machine other work
+ * stretches wall time; CPU time is what one core must supply, so 1000 / (CPU ms per profile)
+ * is the rate per core. CPU time costs a system call, so it is taken per tick, not per upload.
+ */
+class PartTime {
+  wallMs = 0;
+  cpuMs = 0;
+  /** CPU time of the main thread alone (the JavaScript), where Linux tells it. */
+  mainThreadMs = 0;
+  private wallStart = 0;
+  private cpuStart = 0;
+  private mainStart = 0;
+
+  constructor(private readonly cpu = false) {}
+
+  start(): void {
+    this.wallStart = performance.now();
+    if (!this.cpu) return;
+    this.cpuStart = processCpuMs();
+    this.mainStart = mainThreadCpuMs();
+  }
+
+  stop(): void {
+    this.wallMs += performance.now() - this.wallStart;
+    if (!this.cpu) return;
+    this.cpuMs += processCpuMs() - this.cpuStart;
+    this.mainThreadMs += mainThreadCpuMs() - this.mainStart;
+  }
+}
+
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** The main thread's time on a CPU (Linux schedstat, in ns); NaN elsewhere. */
+function mainThreadCpuMs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
 }
 
 function dirBytes(dir: string): number {
@@ -65,22 +126,35 @@ export interface StorageBenchOptions {
    * 1 h query reads, stays at full density.
    */
   quick?: boolean;
-  /** The store under test; the embedded store by default (A/B runs pass another). */
-  openStore?: (dataDir: string, now: () => number) => Promise<ProfileStore>;
+  /**
+   * The ingest paths under test, this checkout's by default. With several, each tick's uploads
+   * go through every path in turn (the order alternating from tick to tick), each into a store
+   * of its own, so their figures share the machine's load; every table gets a column per path.
+   */
+  paths?: readonly IngestPath[];
 }
 
-const defaultOpen = (dataDir: string, now: () => number): Promise<ProfileStore> =>
-  openEmbeddedStore({ dataDir, compactIntervalMs: 0, now });
+interface PathRun {
+  path: IngestPath;
+  dir: string;
+  store: ProfileStore;
+  decode: PartTime;
+  samples: PartTime;
+  write: PartTime;
+  /** Decode, samples and write of every upload together, with CPU time. */
+  ingest: PartTime;
+  compact: PartTime;
+}
 
 export async function benchStorage(options: StorageBenchOptions = {}): Promise<string> {
   const quick = options.quick ?? process.env['BENCH_STORAGE_QUICK'] === '1';
-  const open = options.openStore ?? defaultOpen;
+  const paths = options.paths ?? [CURRENT_PATH];
   const fleet = makeFleet();
   // A library of uploads per (service, type) to draw from: generating is not what we measure.
   const library: Uint8Array[][][] = [];
   for (let s = 0; s < SERVICES; s++)
     library.push([0, 1].map((t) => Array.from({ length: 6 }, () => makePprof(fleet, s, t))));
-  const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-store-'));
+  const sampleCount = library.map((types) => types.map((uploads) => uploads.map((gz) => sampleCountOf(gz))));
   const now = Date.UTC(2026, 10, 25);
   let peakRss = 0;
   const sampleRss = (): void => {
@@ -89,7 +163,21 @@ export async function benchStorage(options: StorageBenchOptions = {}): Promise<s
   // The store's clock follows the data: an upload arrives as its 10 s window closes, and
   // rollups are compacted after every tick, as the store's 10 s background timer would.
   let clockMs = now;
-  const store = await open(dir, () => clockMs);
+  const runs: PathRun[] = [];
+  for (const path of paths) {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-store-'));
+    const store = await path.openStore(dir, () => clockMs);
+    runs.push({
+      path,
+      dir,
+      store,
+      decode: new PartTime(),
+      samples: new PartTime(),
+      write: new PartTime(),
+      ingest: new PartTime(true),
+      compact: new PartTime(true),
+    });
+  }
 
   // Ticks in time order, each with the services that upload then: the queried service every
   // 30 min for 31 days and every 10 s in the last hour, the others every 30 min in the last day.
@@ -101,49 +189,61 @@ export async function benchStorage(options: StorageBenchOptions = {}): Promise<s
   let profiles = 0;
   let samples = 0;
   let gzBytes = 0;
-  let decodeMs = 0;
-  let writeMs = 0;
-  let compactMs = 0;
   for (const [tick, [t, services]] of ticks.entries()) {
     clockMs = t + 10_000;
-    const batch: Uint8Array[] = [];
-    const labels: ProfileInput['labels'][] = [];
-    const types: number[] = [];
+    const uploads: { gz: Uint8Array; labels: ProfileInput['labels']; type: number; values: Float64Array }[] = [];
     for (const s of services) {
       for (let pod = 0; pod < PODS; pod++) {
         for (const type of [0, 1]) {
-          const lib = library[s]![type]!;
-          batch.push(lib[(tick + pod) % lib.length]!);
-          labels.push({ service_name: `svc${s}`, pod: `svc${s}-pod${pod}`, namespace: 'prod' });
-          types.push(type);
+          const k = (tick + pod) % library[s]![type]!.length;
+          uploads.push({
+            gz: library[s]![type]![k]!,
+            labels: { service_name: `svc${s}`, pod: `svc${s}-pod${pod}`, namespace: 'prod' },
+            type,
+            values: freshValues(sampleCount[s]![type]![k]!, fleet.random, type),
+          });
         }
       }
     }
-    // The ingest path in two timed halves: decode + call tree, then store.write.
-    const inputs: ProfileInput[] = batch.map((gz, i) => {
-      let started = performance.now();
-      const profile = decodePprof(gunzip(gz, 1 << 26));
-      decodeMs += performance.now() - started;
-      refreshValues(profile, fleet.random, types[i]!);
-      started = performance.now();
-      const tree = buildCallTree(profile);
-      decodeMs += performance.now() - started;
-      samples += profile.samples.length;
-      gzBytes += gz.length;
-      return { labels: labels[i]!, profileType: TYPES[types[i]!]!, timeMs: t, tree };
-    });
-    let started = performance.now();
-    // Agents upload independently: one write() per profile, committed together.
-    await Promise.all(inputs.map((p) => store.write('bench', [p])));
-    writeMs += performance.now() - started;
-    started = performance.now();
-    await store.compact();
-    compactMs += performance.now() - started;
-    profiles += inputs.length;
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[(i + tick) % runs.length]!;
+      // The ingest path in timed parts: gunzip + decode, stack samples (what ingest's
+      // splitPprof makes of a pprof), then store.write. As a server does, each upload goes to
+      // the store as soon as it is decoded (the embedded store interns it then); the writes of
+      // a tick share one commit.
+      const writes: Promise<unknown>[] = [];
+      run.ingest.start();
+      for (const u of uploads) {
+        run.decode.start();
+        const profile = run.path.decode(u.gz);
+        run.decode.stop();
+        profile.samples.values.set(u.values);
+        run.samples.start();
+        const body = run.path.body(profile);
+        run.samples.stop();
+        run.write.start();
+        writes.push(
+          run.store.write('bench', [inputOf({ labels: u.labels, profileType: TYPES[u.type]!, timeMs: t }, body)]),
+        );
+        run.write.stop();
+      }
+      run.write.start();
+      await Promise.all(writes);
+      run.write.stop();
+      run.ingest.stop();
+      run.compact.start();
+      await run.store.compact();
+      run.compact.stop();
+    }
+    for (const u of uploads) {
+      samples += u.values.length;
+      gzBytes += u.gz.length;
+    }
+    profiles += uploads.length;
     sampleRss();
   }
   const ingestRss = peakRss;
-  const diskBytes = dirBytes(dir);
+  const diskBytes = runs.map((r) => dirBytes(r.dir));
 
   peakRss = 0;
   const queries: [string, number, string | null][] = [
@@ -153,143 +253,222 @@ export async function benchStorage(options: StorageBenchOptions = {}): Promise<s
     ['one service, 30 d', 30 * DAY, 'svc0'],
     ['whole fleet, 24 h', DAY, null],
   ];
-  const rows: (string | number)[][] = [];
-  const p50s: number[] = [];
+  const queryRows: string[][] = [];
+  const p50s: number[][] = runs.map(() => []);
+  let nodes = 0;
   const random = mulberry32(11);
   for (const [name, length, service] of queries) {
-    const times: number[] = [];
-    let nodes = 0;
+    const times: number[][] = runs.map(() => []);
     for (let i = 0; i < 15; i++) {
-      // Ranges end at a random 10 s boundary in the last hour, as dashboards refresh.
+      // Ranges end at a random 10 s boundary in the last hour, as dashboards refresh; every
+      // store answers the same range, in turn.
       const end = now - Math.floor(random() * 360) * 10_000;
-      const started = performance.now();
-      const tree = await store.selectMergeTree({
-        tenant: 'bench',
-        profileType: TYPES[0],
-        matchers: service ? [{ name: 'service_name', op: '=', value: service }] : [],
-        startMs: end - length,
-        endMs: end,
-      });
-      times.push(performance.now() - started);
-      nodes = tree.size;
-      sampleRss();
+      for (const [r, run] of runs.entries()) {
+        const started = performance.now();
+        const tree = await run.store.selectMergeTree({
+          tenant: 'bench',
+          profileType: TYPES[0],
+          matchers: service ? [{ name: 'service_name', op: '=', value: service }] : [],
+          startMs: end - length,
+          endMs: end,
+        });
+        times[r]!.push(performance.now() - started);
+        nodes = tree.size;
+        sampleRss();
+      }
     }
-    times.sort((a, b) => a - b);
-    p50s.push(percentile(times, 0.5));
-    rows.push([
-      name,
-      percentile(times, 0.5).toFixed(1),
-      percentile(times, 0.95).toFixed(1),
-      nodes.toLocaleString('en-US'),
-    ]);
+    const row = [`${name} (${nodes.toLocaleString('en-US')} nodes)`];
+    for (const [r, list] of times.entries()) {
+      list.sort((a, b) => a - b);
+      p50s[r]!.push(percentile(list, 0.5));
+      row.push(`${percentile(list, 0.5).toFixed(1)} / ${percentile(list, 0.95).toFixed(1)}`);
+    }
+    queryRows.push(row);
   }
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  for (const run of runs) {
+    await run.store.close();
+    rmSync(run.dir, { recursive: true, force: true });
+  }
 
-  const dense = await denseSlice(library, fleet.random, open);
+  const dense = await denseSlice(library, sampleCount, fleet.random, paths);
 
-  const rate = (ms: number): number => Math.round(profiles / (ms / 1000));
+  const names = runs.map((r) => r.path.name);
+  const perProfile = (ms: number): string => (ms / profiles).toFixed(2);
+  const rate = (ms: number): string => Math.round(profiles / (ms / 1000)).toLocaleString('en-US');
+  const wall = (times: PartTime[]): number => times.reduce((a, x) => a + x.wallMs, 0);
+  const parts: [string, (r: PathRun) => PartTime[]][] = [
+    ['gunzip + decode', (r) => [r.decode]],
+    ['stack samples (or call tree)', (r) => [r.samples]],
+    ['store.write', (r) => [r.write]],
+    ['compaction', (r) => [r.compact]],
+    ['**end to end**: gunzip → decode → stack samples → store.write', (r) => [r.decode, r.samples, r.write]],
+    ['**sustained**: end to end + compaction', (r) => [r.decode, r.samples, r.write, r.compact]],
+  ];
+  const cpuRows: [string, (r: PathRun) => number][] = [
+    ['CPU, main thread: end to end', (r) => r.ingest.mainThreadMs],
+    ['CPU, all threads: end to end', (r) => r.ingest.cpuMs],
+    ['CPU, all threads: compaction', (r) => r.compact.cpuMs],
+    ['CPU, all threads: **sustained**', (r) => r.ingest.cpuMs + r.compact.cpuMs],
+  ];
+  const cell = (ms: number): string => `${perProfile(ms)} ms, ${rate(ms)}/s`;
+  const ingestRows = [
+    ...parts.map(([name, of]) => [name, ...runs.map((r) => cell(wall(of(r))))]),
+    ...cpuRows.map(([name, of]) => [name, ...runs.map((r) => cell(of(r)))]),
+  ];
+  const ratio = (of: (r: PathRun) => number): string => (of(runs[0]!) / of(runs[runs.length - 1]!)).toFixed(2);
+  const ratios =
+    runs.length < 2
+      ? []
+      : [
+          '',
+          `${names[names.length - 1]} / ${names[0]}, rate: end to end ${ratio((r) => wall(parts[4]![1](r)))}× (wall) ` +
+            `and ${ratio((r) => r.ingest.cpuMs)}× (CPU); sustained ${ratio((r) => wall(parts[5]![1](r)))}× (wall) and ` +
+            `${ratio((r) => r.ingest.cpuMs + r.compact.cpuMs)}× (CPU).`,
+        ];
+  const percent = (a: number, b: number): string => `**${((100 * a) / b).toFixed(1)} %**`;
   return [
     table(
       [
-        'ingest',
-        'profiles',
-        'decode + tree + write, profiles/s (samples/s)',
-        'decode + tree only, profiles/s',
-        'store.write only, profiles/s',
-        'with compaction, profiles/s',
+        `ingest (${profiles.toLocaleString('en-US')} uploads, ${Math.round(samples / profiles).toLocaleString('en-US')} samples each)`,
+        ...names.map((n) => `${n}: per profile, rate (wall; CPU: per core)`),
       ],
-      [
-        [
-          'gzipped pprof → decode → tree → store.write',
-          profiles.toLocaleString('en-US'),
-          `**${rate(decodeMs + writeMs)}** (${Math.round(samples / ((decodeMs + writeMs) / 1000)).toLocaleString('en-US')})`,
-          rate(decodeMs),
-          rate(writeMs),
-          rate(decodeMs + writeMs + compactMs),
-        ],
-      ],
+      ingestRows,
     ),
-    '',
-    `Compaction (all levels, after every tick): ${(compactMs / 1000).toFixed(1)} s in all, ` +
-      `${(compactMs / profiles).toFixed(2)} ms per profile.`,
-    '',
-    table(['query: merged CPU flame graph', 'p50 ms', 'p95 ms', 'tree nodes'], rows),
-    '',
-    `30 d / 1 h cost (p50): **${(p50s[3]! / p50s[0]!).toFixed(1)}×**`,
+    ...ratios,
     '',
     table(
-      ['disk', 'fleet data set', 'dense slice'],
+      ['query: merged CPU flame graph', ...names.map((n) => `${n}: p50 / p95 ms`)],
+      [...queryRows, ['30 d / 1 h (p50)', ...p50s.map((p) => `**${(p[3]! / p[0]!).toFixed(1)}×**`)]],
+    ),
+    '',
+    table(
+      ['disk', ...names.map((n) => `${n}: fleet data set`), ...names.map((n) => `${n}: dense slice`)],
       [
-        ['profiles', profiles.toLocaleString('en-US'), dense.profiles.toLocaleString('en-US')],
-        ['bytes on disk', diskBytes.toLocaleString('en-US'), dense.diskBytes.toLocaleString('en-US')],
+        [
+          'profiles',
+          ...names.map(() => profiles.toLocaleString('en-US')),
+          ...dense.map((d) => d.profiles.toLocaleString('en-US')),
+        ],
+        [
+          'bytes on disk',
+          ...diskBytes.map((b) => b.toLocaleString('en-US')),
+          ...dense.map((d) => d.diskBytes.toLocaleString('en-US')),
+        ],
         [
           'per stored profile',
-          Math.round(diskBytes / profiles).toLocaleString('en-US'),
-          Math.round(dense.diskBytes / dense.profiles).toLocaleString('en-US'),
+          ...diskBytes.map((b) => Math.round(b / profiles).toLocaleString('en-US')),
+          ...dense.map((d) => Math.round(d.diskBytes / d.profiles).toLocaleString('en-US')),
         ],
         [
           'same profiles as gzipped pprof, per profile',
-          Math.round(gzBytes / profiles).toLocaleString('en-US'),
-          Math.round(dense.gzBytes / dense.profiles).toLocaleString('en-US'),
+          ...names.map(() => Math.round(gzBytes / profiles).toLocaleString('en-US')),
+          ...dense.map((d) => Math.round(d.gzBytes / d.profiles).toLocaleString('en-US')),
         ],
         [
           'disk / gzipped pprof',
-          `**${((100 * diskBytes) / gzBytes).toFixed(1)} %**`,
-          `**${((100 * dense.diskBytes) / dense.gzBytes).toFixed(1)} %**`,
+          ...diskBytes.map((b) => percent(b, gzBytes)),
+          ...dense.map((d) => percent(d.diskBytes, d.gzBytes)),
         ],
-        ['peak RSS while ingesting', `${(ingestRss / 2 ** 20).toFixed(0)} MiB`, ''],
-        ['peak RSS while querying', `${(peakRss / 2 ** 20).toFixed(0)} MiB`, ''],
+        [
+          'store.write + compaction at full density, CPU per profile',
+          ...names.map(() => ''),
+          ...dense.map(
+            (d) => `${(d.cpuMs / d.profiles).toFixed(2)} ms, ${Math.round(d.profiles / (d.cpuMs / 1000))}/s`,
+          ),
+        ],
       ],
     ),
+    '',
+    `Peak RSS (${runs.length > 1 ? 'all stores together' : 'the process'}): ${(ingestRss / 2 ** 20).toFixed(0)} MiB ingesting, ${(peakRss / 2 ** 20).toFixed(0)} MiB querying.`,
   ].join('\n');
+}
+
+/** A profile input from its series and a path's body (another checkout's types are its own). */
+function inputOf(series: ProfileInputSeries, body: object): ProfileInput {
+  return { ...series, ...body } as unknown as ProfileInput;
+}
+
+/** How many samples an upload has (for freshValues). */
+function sampleCountOf(gz: Uint8Array): number {
+  return CURRENT_PATH.decode(gz).samples.values.length;
+}
+
+/**
+ * Fresh sample values for one upload. Uploads are drawn from a small library (making pprof
+ * takes longer than ingesting it), and no two real uploads repeat: stored as they come,
+ * repeated uploads would let DuckDB's dictionary compression store each once. Drawn once per
+ * upload, so every path stores the same values.
+ */
+function freshValues(n: number, random: () => number, type: number): Float64Array {
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = sampleValue(random, type);
+  return values;
 }
 
 /**
  * Disk cost at full density: one service (20 series) uploading every 10 s for an hour, into
  * a store of its own, compacted as it goes and then through every level as a day later. The
  * fleet data set above is mostly sparse (one upload per 30 min), where each rollup cell holds
- * a single upload; this is the steady state of a busy deployment.
+ * a single upload; this is the steady state of a busy deployment, so the CPU time of its
+ * store.write and compaction is reported too.
  */
 async function denseSlice(
   library: Uint8Array[][][],
+  sampleCount: number[][][],
   random: () => number,
-  open: NonNullable<StorageBenchOptions['openStore']>,
-): Promise<{ profiles: number; diskBytes: number; gzBytes: number }> {
-  // Decoding is measured above; here every library upload is decoded once.
-  const decoded: Profile[][] = library[0]!.map((uploads) => uploads.map((gz) => decodePprof(gunzip(gz, 1 << 26))));
-  const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-dense-'));
+  paths: readonly IngestPath[],
+): Promise<{ profiles: number; diskBytes: number; gzBytes: number; cpuMs: number }[]> {
+  const out = [];
   const start = Date.UTC(2026, 10, 24);
-  let clockMs = start;
-  const store = await open(dir, () => clockMs);
-  let profiles = 0;
-  let gzBytes = 0;
+  // Decoding is measured above; here every library upload is decoded once, and the uploads
+  // of a tick get the same fresh values in every path.
+  const values: Float64Array[][] = [];
   for (let t = start; t < start + HOUR; t += 10_000) {
-    clockMs = t + 10_000;
-    const inputs: ProfileInput[] = [];
+    const tick: Float64Array[] = [];
     for (let pod = 0; pod < PODS; pod++) {
       for (const type of [0, 1]) {
-        const k = (t / 10_000 + pod) % decoded[type]!.length;
-        const profile = decoded[type]![k]!;
-        refreshValues(profile, random, type);
-        gzBytes += library[0]![type]![k]!.length;
-        inputs.push({
-          labels: { service_name: 'svc0', pod: `svc0-pod${pod}`, namespace: 'prod' },
-          profileType: TYPES[type]!,
-          timeMs: t,
-          tree: buildCallTree(profile),
-        });
+        const k = (t / 10_000 + pod) % library[0]![type]!.length;
+        tick.push(freshValues(sampleCount[0]![type]![k]!, random, type));
       }
     }
-    await Promise.all(inputs.map((p) => store.write('bench', [p])));
-    await store.compact();
-    profiles += inputs.length;
+    values.push(tick);
   }
-  clockMs = start + 2 * DAY;
-  await store.compact();
-  // Measured open, as the fleet data set is: write-ahead logs count.
-  const diskBytes = dirBytes(dir);
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-  return { profiles, diskBytes, gzBytes };
+  for (const path of paths) {
+    const decoded = library[0]!.map((uploads) => uploads.map((gz) => path.decode(gz)));
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-dense-'));
+    let clockMs = start;
+    const store = await path.openStore(dir, () => clockMs);
+    let profiles = 0;
+    let gzBytes = 0;
+    const time = new PartTime(true);
+    for (let t = start, i = 0; t < start + HOUR; t += 10_000, i++) {
+      clockMs = t + 10_000;
+      const inputs: ProfileInput[] = [];
+      let j = 0;
+      for (let pod = 0; pod < PODS; pod++) {
+        for (const type of [0, 1]) {
+          const k = (t / 10_000 + pod) % decoded[type]!.length;
+          const profile = decoded[type]![k]!;
+          // A shallow copy with this upload's values: stack samples share their profile's.
+          const upload = { ...profile, samples: { ...profile.samples, values: values[i]![j++]! } };
+          gzBytes += library[0]![type]![k]!.length;
+          const labels = { service_name: 'svc0', pod: `svc0-pod${pod}`, namespace: 'prod' };
+          inputs.push(inputOf({ labels, profileType: TYPES[type]!, timeMs: t }, path.body(upload)));
+        }
+      }
+      time.start();
+      await Promise.all(inputs.map((p) => store.write('bench', [p])));
+      await store.compact();
+      time.stop();
+      profiles += inputs.length;
+    }
+    clockMs = start + 2 * DAY;
+    await store.compact();
+    // Measured open, as the fleet data set is: write-ahead logs count.
+    const diskBytes = dirBytes(dir);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    out.push({ profiles, diskBytes, gzBytes, cpuMs: time.cpuMs });
+  }
+  return out;
 }

@@ -16,6 +16,34 @@ const EMPTY = new Uint8Array(0);
 let buf: Uint8Array = EMPTY;
 let pos = 0;
 
+// Columns whose length is known only after decoding (a stack's location ids, a location's
+// lines) are filled into scratch arrays sized by a bound, then copied out at their length:
+// allocating the bound fresh for every profile (zeroed pages, a few hundred KB) cost more than
+// the copy. Bounds past SCRATCH_MAX_ENTRIES get a one-off array, so a huge profile does not
+// leave a huge scratch behind.
+const SCRATCH_MAX_ENTRIES = 1 << 20;
+let stackScratch = new Uint32Array(1024);
+let lineFunctionScratch = new Uint32Array(1024);
+let lineNumberScratch = new Float64Array(1024);
+
+function scratchStack(n: number): Uint32Array {
+  if (n <= stackScratch.length) return stackScratch;
+  const a = new Uint32Array(n);
+  if (n <= SCRATCH_MAX_ENTRIES) stackScratch = a;
+  return a;
+}
+
+function scratchLines(n: number): [Uint32Array, Float64Array] {
+  if (n <= lineFunctionScratch.length) return [lineFunctionScratch, lineNumberScratch];
+  const fns = new Uint32Array(n);
+  const numbers = new Float64Array(n);
+  if (n <= SCRATCH_MAX_ENTRIES) {
+    lineFunctionScratch = fns;
+    lineNumberScratch = numbers;
+  }
+  return [fns, numbers];
+}
+
 const TWO_63 = 9223372036854775808;
 const TWO_64 = 18446744073709551616;
 
@@ -277,8 +305,9 @@ function decode(end: number, limits: DecodeLimits): Profile {
     if (s === undefined) invalid(`${what} refers to string ${i}, the table has ${strings.length}`);
     return s;
   };
-  const strRef = (i: number, what: string): number => {
-    if (i >= strings.length) invalid(`${what} refers to string ${i}, the table has ${strings.length}`);
+  // The message is built only on error: this runs three times per function.
+  const fnStrRef = (i: number, fn: number, field: string): number => {
+    if (i >= strings.length) invalid(`function ${fn} ${field} refers to string ${i}, the table has ${strings.length}`);
     return i;
   };
 
@@ -321,13 +350,13 @@ function decode(end: number, limits: DecodeLimits): Profile {
           fnIds[i] = varint(e);
           break;
         case 16:
-          fnName[i] = strRef(varint(e), `function ${i} name`);
+          fnName[i] = fnStrRef(varint(e), i, 'name');
           break;
         case 24:
-          fnSystemName[i] = strRef(varint(e), `function ${i} system_name`);
+          fnSystemName[i] = fnStrRef(varint(e), i, 'system_name');
           break;
         case 32:
-          fnFilename[i] = strRef(varint(e), `function ${i} filename`);
+          fnFilename[i] = fnStrRef(varint(e), i, 'filename');
           break;
         case 40:
           fnStartLine[i] = int64(e);
@@ -375,9 +404,7 @@ function decode(end: number, limits: DecodeLimits): Profile {
   const locAddress = new Float64Array(locCount);
   const locFolded = new Uint8Array(locCount);
   const lineStart = new Uint32Array(locCount + 1);
-  const lineBound = Math.floor(r.locationBytes / 2) + 1;
-  const lineFunction = new Uint32Array(lineBound);
-  const lineNumber = new Float64Array(lineBound);
+  const [lineFunction, lineNumber] = scratchLines(Math.floor(r.locationBytes / 2) + 1);
   let lines = 0;
   for (let i = 0; i < locCount; i++) {
     const e = r.locations[2 * i + 1]!;
@@ -436,7 +463,7 @@ function decode(end: number, limits: DecodeLimits): Profile {
   const stride = sampleTypes.length;
   const maxDepth = limits.maxStackDepth;
   const stackStart = new Uint32Array(sampleCount + 1);
-  const stackBound = new Uint32Array(r.sampleBytes);
+  const stackBound = scratchStack(r.sampleBytes);
   const values = new Float64Array(sampleCount * stride);
   const labelSet = new Uint32Array(sampleCount);
   const labels = new LabelSetTable();

@@ -26,6 +26,8 @@ export {
   compareNames,
 } from './call-tree.js';
 export { buildCallTree, addProfileToCallTree, type BuildCallTreeOptions } from './build-call-tree.js';
+export { type StackSamples, withValues, sumStackSamples, stackSampleFrames } from './stack-samples.js';
+export { buildStackSamples } from './build-stack-samples.js';
 export { mergeCallTrees } from './merge.js';
 export { callTreeToProfile, type TreeToProfileOptions } from './tree-to-profile.js';
 export { mergeProfiles } from './merge-profiles.js';

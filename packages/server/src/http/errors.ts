@@ -32,6 +32,7 @@ const STORAGE_STATUS: Partial<Record<keyof typeof STORAGE_ERRORS, number>> = {
   ERR_STORAGE_SERIES_LIMIT: 429,
   ERR_STORAGE_CLOSED: 503,
   ERR_STORAGE_FORMAT_VERSION: 500,
+  ERR_STORAGE_INVALID_SAMPLES: 500,
 };
 
 /** The HTTP status for an error code; 500 for anything unknown. */

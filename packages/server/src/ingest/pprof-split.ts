@@ -1,4 +1,4 @@
-import { buildCallTree, type Profile, type ValueType } from '@kiln/model';
+import { buildStackSamples, sumStackSamples, withValues, type Profile, type ValueType } from '@kiln/model';
 import type { Labels, ProfileInput } from '../storage/profile-store.js';
 
 /** pprof sample labels that never become series labels: they would make one series per request. */
@@ -30,16 +30,28 @@ export function splitPprof(profile: Profile, options: SplitOptions): ProfileInpu
   const timeNs = profile.timeNs;
   const timeMs = timeNs > 365 * 24 * 3600 * 1e9 ? Math.floor(timeNs / 1e6) : options.fallbackTimeMs;
   const groups = groupSamplesByLabels(profile);
+  // Stacks straight from the pprof, no call tree: the store interns them (one frames column
+  // for every sample type and label group, which differ only in values).
+  const perType = buildStackSamples(profile);
   const out: ProfileInput[] = [];
   for (let t = 0; t < profile.sampleTypes.length; t++) {
     const profileType = profileTypeId(metric, profile.sampleTypes[t]!, profile.periodType);
-    for (const group of groups) {
-      const filter = group.samples === null ? undefined : (s: number): boolean => group.samples!.has(s);
-      const tree = buildCallTree(profile, { sampleType: t, filter });
-      if (tree.totalValue === 0) continue;
-      out.push({ labels: { ...group.labels, ...options.labels }, profileType, timeMs, tree });
+    for (const [g, group] of groups.entries()) {
+      const samples =
+        group.groupOf === null
+          ? perType[t]!
+          : withValues(perType[t]!, groupValues(perType[t]!.values, group.groupOf, g));
+      if (sumStackSamples(samples) === 0) continue;
+      out.push({ labels: { ...group.labels, ...options.labels }, profileType, timeMs, samples });
     }
   }
+  return out;
+}
+
+/** The values of group `g`'s samples, 0 for the others. */
+function groupValues(values: Float64Array, groupOf: Uint32Array, g: number): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let s = 0; s < values.length; s++) if (groupOf[s] === g) out[s] = values[s]!;
   return out;
 }
 
@@ -82,13 +94,13 @@ function relabelMetric(name: string): string {
 
 interface SampleGroup {
   labels: Record<string, string>;
-  /** null: every sample. */
-  samples: Set<number> | null;
+  /** The group of each sample (an index into the groups); null: one group of every sample. */
+  groupOf: Uint32Array | null;
 }
 
 function groupSamplesByLabels(profile: Profile): SampleGroup[] {
   const { labelSet, labelSets, length } = profile.samples;
-  if (labelSets.length <= 1) return [{ labels: {}, samples: null }];
+  if (labelSets.length <= 1) return [{ labels: {}, groupOf: null }];
   // Series labels of each distinct label set; sets that differ only in dropped keys share a group.
   const keyOfSet: string[] = [];
   const labelsOfKey = new Map<string, Record<string, string>>();
@@ -103,16 +115,25 @@ function groupSamplesByLabels(profile: Profile): SampleGroup[] {
     keyOfSet.push(key);
     labelsOfKey.set(key, labels);
   }
-  if (labelsOfKey.size === 1) return [{ labels: labelsOfKey.values().next().value!, samples: null }];
-  const groups = new Map<string, SampleGroup>();
+  if (labelsOfKey.size === 1) return [{ labels: labelsOfKey.values().next().value!, groupOf: null }];
+  // Groups in order of their first sample, as the series they become.
+  const groupOfSet = new Int32Array(labelSets.length).fill(-1);
+  const groupOfKey = new Map<string, number>();
+  const groups: SampleGroup[] = [];
+  const groupOf = new Uint32Array(length);
   for (let s = 0; s < length; s++) {
-    const key = keyOfSet[labelSet[s]!]!;
-    let group = groups.get(key);
-    if (!group) {
-      group = { labels: labelsOfKey.get(key) ?? {}, samples: new Set() };
-      groups.set(key, group);
+    const set = labelSet[s]!;
+    let g = groupOfSet[set]!;
+    if (g === -1) {
+      const key = keyOfSet[set]!;
+      g = groupOfKey.get(key) ?? -1;
+      if (g === -1) {
+        g = groups.push({ labels: labelsOfKey.get(key) ?? {}, groupOf }) - 1;
+        groupOfKey.set(key, g);
+      }
+      groupOfSet[set] = g;
     }
-    group.samples!.add(s);
+    groupOf[s] = g;
   }
-  return [...groups.values()];
+  return groups;
 }

@@ -15,6 +15,7 @@ import {
   crashPod,
   crashProfile,
 } from './test-helpers/crash-writer.js';
+import { treeOfInput } from './test-helpers/stack-samples.js';
 
 // kill -9 in the middle of a stream of writes: every profile whose write() resolved must be
 // there after reopening, with its exact value, and the store must open cleanly and keep
@@ -115,7 +116,7 @@ for (const [low, high] of bands) {
           assert.ok(k <= lastAcked + 3, `profile ${k} was never written by the writer`);
         }
         const tree = await store.selectMergeTree(range);
-        const expected = mergeCallTrees([...present.keys()].map((k) => crashProfile(k, baseMs).tree));
+        const expected = mergeCallTrees([...present.keys()].map((k) => treeOfInput(crashProfile(k, baseMs))));
         assert.deepEqual(tree.toFolded(), expected.toFolded(), 'merged tree of what is there');
 
         const next = crashProfile(lastAcked + 100, baseMs);

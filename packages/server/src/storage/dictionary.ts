@@ -1,6 +1,6 @@
-import { assembleCallTree, ROOT_NAME, type CallTree } from '@kiln/model';
+import { assembleCallTree, ROOT_NAME, type CallTree, type StackSamples } from '@kiln/model';
 import { IdTable } from './id-table.js';
-import { childHi, childLo, hashString } from './ids.js';
+import { childHi, childLo, hashString, hashStringInto } from './ids.js';
 
 /** A stack or function the dictionary learned that is not yet stored. */
 export interface NewStack {
@@ -18,7 +18,10 @@ export interface NewFunction {
   name: string;
 }
 
-/** A profile's samples as dense stack indices (not sorted) and self values. */
+/**
+ * A profile's samples as dense stack indices (not sorted) and self values. From
+ * internStackSamples, the arrays are the dictionary's scratch: valid until its next call.
+ */
 export interface InternedSamples {
   stacks: Int32Array;
   values: Float64Array;
@@ -34,7 +37,6 @@ export interface InternedSamples {
 export class Dictionary {
   readonly functions = new IdTable();
   readonly functionNames: string[] = [];
-  private readonly functionByName = new Map<string, number>();
   readonly stacks = new IdTable(4096);
   private stackParent = new Int32Array(4096);
   private stackFunction = new Int32Array(4096);
@@ -43,18 +45,29 @@ export class Dictionary {
   /** Entries added since the last `takeNew()`; the writer stores them. */
   private newFunctions: NewFunction[] = [];
   private newStacks: NewStack[] = [];
+  /** Scratch of internStackSamples, reused from one profile to the next. */
+  private scratch = new InternScratch();
 
+  /**
+   * The index of the function named `name`, adding it when new. Functions are found by their
+   * content id (hashString of the name), as stacks are, not by a table of names: hashing a
+   * name is 3× faster than a Map lookup of it among a tenant's functions. With `hi` and `lo`
+   * the function is known to be stored (loading); without, a new one is recorded.
+   */
   addFunction(name: string, hi?: number, lo?: number): number {
-    const known = this.functionByName.get(name);
-    if (known !== undefined) return known;
-    const [h, l] = hi === undefined || lo === undefined ? hashString(name) : [hi, lo];
+    if (hi !== undefined && lo !== undefined) return this.functionOf(name, hi, lo, false);
+    const [h, l] = hashString(name);
+    return this.functionOf(name, h, l, true);
+  }
+
+  /** The function with this name and id, added (and recorded when `record`) if new. */
+  private functionOf(name: string, hi: number, lo: number, record: boolean): number {
     const before = this.functions.size;
-    const index = this.functions.add(h, l);
+    const index = this.functions.add(hi, lo);
     if (this.functions.size !== before) {
       this.functionNames[index] = name;
-      if (hi === undefined) this.newFunctions.push({ hi: h, lo: l, name });
+      if (record) this.newFunctions.push({ hi, lo, name });
     }
-    this.functionByName.set(name, index);
     return index;
   }
 
@@ -89,7 +102,7 @@ export class Dictionary {
    * order), and only the sampled nodes are looked up: one hash probe per sample instead of one
    * per node. A busy profile has 10–30 nodes per sample.
    */
-  internSamples(tree: CallTree): InternedSamples {
+  internCallTree(tree: CallTree): InternedSamples {
     const size = tree.size;
     const names = tree.names;
     // Functions first, once per name (the root's name only if a frame uses it).
@@ -127,7 +140,7 @@ export class Dictionary {
       let stack = this.stacks.get(hi[node]!, lo[node]!);
       if (stack === -1) {
         stackOf ??= new Int32Array(size).fill(-1);
-        stack = this.addPath(tree, node, hi, lo, fnOfName, stackOf);
+        stack = this.addTreePath(tree, node, hi, lo, fnOfName, stackOf);
       }
       stacks[k] = stack;
       values[k++] = self[node]!;
@@ -136,7 +149,7 @@ export class Dictionary {
   }
 
   /** Adds the stack of `node` and those of its ancestors that are missing; returns its index. */
-  private addPath(
+  private addTreePath(
     tree: CallTree,
     node: number,
     hi: Uint32Array,
@@ -166,6 +179,101 @@ export class Dictionary {
       parentStack = stackOf[p] = this.addStack(hi[p]!, lo[p]!, parentStack, fnOfName[tree.nameId[p]!]!, true);
     }
     return parentStack;
+  }
+
+  /**
+   * The samples with a non-zero value and at least one frame as dense stack indices, adding the
+   * stacks that are new: the same stacks and ids as interning the call tree of the same
+   * samples (internCallTree), without building it.
+   *
+   * A sample's stack id is computed frame by frame from the root (integer arithmetic, no
+   * lookups) and looked up once; only a stack not known yet walks its frames again to add the
+   * missing prefixes and the functions they need. Each location's names are hashed once, on
+   * first use, and a function is looked up only for a new stack, so names that only other
+   * sample types or label groups use stay out of the dictionary. The caller has checked the
+   * columns (validateProfile).
+   */
+  internStackSamples(samples: StackSamples): InternedSamples {
+    const { names, locationStart, locationFrames, stackStart, stack, values, length } = samples;
+    const locationCount = locationStart.length - 1;
+    const scratch = this.scratch.reset(names.length, locationCount, length);
+    const { fnOfName, fnHiOfName, fnLoOfName, locKind, locHi, locLo, stacks, values: sampleValues } = scratch;
+    // Per name: its function's id, hashed on first use; the function's index only when a new
+    // stack needs it (fnOfName: -1 not hashed yet, -2 hashed). Per location: 0 not resolved
+    // yet, 1 one frame (its function's id in locHi, locLo), 2 several.
+    const resolve = (l: number): number => {
+      const to = locationStart[l + 1]!;
+      for (let f = locationStart[l]!; f < to; f++) {
+        const nameId = locationFrames[f]!;
+        if (fnOfName[nameId] !== -1) continue;
+        hashStringInto(names[nameId]!, fnHiOfName, fnLoOfName, nameId);
+        fnOfName[nameId] = -2;
+      }
+      if (to - locationStart[l]! !== 1) return (locKind[l] = 2);
+      locHi[l] = fnHiOfName[locationFrames[to - 1]!]!;
+      locLo[l] = fnLoOfName[locationFrames[to - 1]!]!;
+      return (locKind[l] = 1);
+    };
+    let count = 0;
+    for (let s = 0; s < length; s++) {
+      const value = values[s]!;
+      const from = stackStart[s]!;
+      const to = stackStart[s + 1]!;
+      if (value === 0 || from === to) continue;
+      let hi = 0;
+      let lo = 0;
+      // Locations are leaf first: the root is the last.
+      for (let i = to - 1; i >= from; i--) {
+        const l = stack[i]!;
+        let kind = locKind[l]!;
+        if (kind === 0) kind = resolve(l);
+        if (kind === 1) {
+          const h = childHi(hi, lo, locHi[l]!);
+          lo = childLo(lo, locLo[l]!, h);
+          hi = h;
+          continue;
+        }
+        const fTo = locationStart[l + 1]!;
+        for (let f = locationStart[l]!; f < fTo; f++) {
+          const nameId = locationFrames[f]!;
+          const h = childHi(hi, lo, fnHiOfName[nameId]!);
+          lo = childLo(lo, fnLoOfName[nameId]!, h);
+          hi = h;
+        }
+      }
+      let index = this.stacks.get(hi, lo);
+      if (index === -1) index = this.addSamplePath(samples, from, to);
+      stacks[count] = index;
+      sampleValues[count++] = value;
+    }
+    return { stacks, values: sampleValues, count };
+  }
+
+  /**
+   * Adds the stack of sample locations stack[from .. to) and its missing prefixes, and the
+   * functions they need; returns its index. The names are hashed (internStackSamples).
+   */
+  private addSamplePath(samples: StackSamples, from: number, to: number): number {
+    const { fnOfName, fnHiOfName, fnLoOfName } = this.scratch;
+    let hi = 0;
+    let lo = 0;
+    let index = -1;
+    for (let i = to - 1; i >= from; i--) {
+      const l = samples.stack[i]!;
+      const fTo = samples.locationStart[l + 1]!;
+      for (let f = samples.locationStart[l]!; f < fTo; f++) {
+        const nameId = samples.locationFrames[f]!;
+        const fnHi = fnHiOfName[nameId]!;
+        const fnLo = fnLoOfName[nameId]!;
+        let fn = fnOfName[nameId]!;
+        if (fn < 0) fn = fnOfName[nameId] = this.functionOf(samples.names[nameId]!, fnHi, fnLo, true);
+        const h = childHi(hi, lo, fnHi);
+        lo = childLo(lo, fnLo, h);
+        hi = h;
+        index = this.addStack(hi, lo, index, fn, true);
+      }
+    }
+    return index;
   }
 
   takeNew(): { functions: NewFunction[]; stacks: NewStack[] } {
@@ -236,5 +344,44 @@ export class Dictionary {
     const fn = new Int32Array(this.stackFunction.length * 2);
     fn.set(this.stackFunction);
     this.stackFunction = fn;
+  }
+}
+
+/**
+ * The per-profile arrays of internStackSamples, kept between calls: a busy profile needs eight
+ * of them (tens of KB), and allocating them for every upload fed the garbage collector.
+ */
+class InternScratch {
+  fnOfName = new Int32Array(0);
+  fnHiOfName = new Uint32Array(0);
+  fnLoOfName = new Uint32Array(0);
+  locKind = new Uint8Array(0);
+  locHi = new Uint32Array(0);
+  locLo = new Uint32Array(0);
+  stacks = new Int32Array(0);
+  values = new Float64Array(0);
+
+  /** Sized for the profile, with no name and no location resolved. */
+  reset(names: number, locations: number, samples: number): this {
+    if (this.fnOfName.length < names) {
+      const n = Math.max(names, this.fnOfName.length * 2);
+      this.fnOfName = new Int32Array(n);
+      this.fnHiOfName = new Uint32Array(n);
+      this.fnLoOfName = new Uint32Array(n);
+    }
+    if (this.locKind.length < locations) {
+      const n = Math.max(locations, this.locKind.length * 2);
+      this.locKind = new Uint8Array(n);
+      this.locHi = new Uint32Array(n);
+      this.locLo = new Uint32Array(n);
+    }
+    if (this.stacks.length < samples) {
+      const n = Math.max(samples, this.stacks.length * 2);
+      this.stacks = new Int32Array(n);
+      this.values = new Float64Array(n);
+    }
+    this.fnOfName.fill(-1, 0, names);
+    this.locKind.fill(0, 0, locations);
+    return this;
   }
 }

@@ -32,6 +32,7 @@ import { FORMAT_VERSION } from './schema.js';
 import type { StorageLimits } from './limits.js';
 import type { ProfileInput, ProfileStore, SelectQuery, SelectSeriesQuery } from './profile-store.js';
 import { LEVELS, type RetentionPolicy } from './rollups.js';
+import { makeSamples } from './test-helpers/stack-samples.js';
 
 runStoreConformance('embedded', (dir) => openEmbeddedStore({ dataDir: dir }));
 
@@ -143,6 +144,35 @@ describe('embedded store', () => {
           profileType,
         })),
       },
+      {
+        reason: 'invalid_samples',
+        code: 'ERR_STORAGE_INVALID_SAMPLES',
+        bad: [
+          // A name past the names, a location past the locations, offsets past the end or going
+          // back, values missing.
+          { locationFrames: [1] },
+          { stack: [0, 1], stackStart: [0, 2] },
+          { stack: [2 ** 32 - 1] },
+          { stackStart: [0, 3] },
+          { locationStart: [0, 2] },
+          { locationStart: [], stack: [], stackStart: [0, 0] },
+          { length: 2, stackStart: [0, 1, 0], values: [1, 1] },
+          { length: 2, stackStart: [0, 1, 1], values: [1] },
+        ].map((broken) => ({
+          labels: { service_name: 'api', pod: 'a' },
+          profileType: CPU,
+          timeMs: t0,
+          samples: {
+            names: ['main'],
+            length: broken.length ?? 1,
+            locationStart: Uint32Array.from(broken.locationStart ?? [0, 1]),
+            locationFrames: Uint32Array.from(broken.locationFrames ?? [0]),
+            stackStart: Uint32Array.from(broken.stackStart ?? [0, 1]),
+            stack: Uint32Array.from(broken.stack ?? [0]),
+            values: Float64Array.from(broken.values ?? [1]),
+          },
+        })),
+      },
     ];
 
     for (const { reason, code, bad, limit } of cases) {
@@ -209,6 +239,59 @@ describe('embedded store', () => {
             'c',
           ]);
         });
+      });
+    });
+  });
+
+  test('a failed dictionary commit fails its writes and those interned behind it; retried, they are stored exactly', async () => {
+    const t0 = DAY0_MS + HOUR_MS;
+    const profile = (lines: [string, number][], timeMs: number): ProfileInput => ({
+      labels: { service_name: 'api', pod: 'a' },
+      profileType: CPU,
+      timeMs,
+      samples: makeSamples(lines),
+    });
+    const a = profile([['main;a', 1]], t0);
+    const b = profile([['main;b;new_in_b', 2]], t0 + 10_000);
+    // c uses b's new stack: interned while b's commit is in flight, it refers to memory that
+    // the failure throws away.
+    const c = profile(
+      [
+        ['main;b;new_in_b', 4],
+        ['main;c', 8],
+      ],
+      t0 + 20_000,
+    );
+    const range = { tenant: TENANT, profileType: CPU, startMs: DAY0_MS, endMs: DAY0_MS + DAY_MS };
+    await withDataDir(async (dataDir) => {
+      await withEmbedded(dataDir, {}, async (store) => {
+        await writeAll(store, TENANT, [a]);
+        const internals = store as unknown as { storeDictionaries: () => Promise<void> };
+        const commit = internals.storeDictionaries.bind(store);
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        internals.storeDictionaries = async () => {
+          internals.storeDictionaries = commit;
+          await gate;
+          throw new Error('disk full');
+        };
+        const failing = store.write(TENANT, [b]);
+        await new Promise((r) => setImmediate(r));
+        const behind = store.write(TENANT, [c]);
+        release();
+        await assert.rejects(failing, /disk full/);
+        await assert.rejects(behind, /disk full/);
+        await writeAll(store, TENANT, [b]);
+        await writeAll(store, TENANT, [c]);
+        const expected = ['main;a 1', 'main;b;new_in_b 6', 'main;c 8'];
+        assert.deepEqual((await store.selectMergeTree(range)).toFolded(), expected);
+      });
+      await withEmbedded(dataDir, {}, async (store) => {
+        assert.deepEqual((await store.selectMergeTree(range)).toFolded(), [
+          'main;a 1',
+          'main;b;new_in_b 6',
+          'main;c 8',
+        ]);
       });
     });
   });

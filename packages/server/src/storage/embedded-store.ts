@@ -21,7 +21,7 @@ import type {
 import { DEFAULT_RETENTION, floorTo, LEVELS, planCells, type CellRange, type RetentionPolicy } from './rollups.js';
 import { checkFormat, readLevelTimes, writeLevelTimes } from './data-dir.js';
 import { createTableSql, META_TABLES } from './schema.js';
-import { BELOW_SQL, encodeSamples, isBelow, SampleBuffer, sumSamples } from './sample-blob.js';
+import { BELOW_SQL, isBelow, SampleBuffer, SampleEncoder, sumSamples } from './sample-blob.js';
 import {
   cellKey,
   cellsWhere,
@@ -61,9 +61,11 @@ interface TenantState {
   series: SeriesIndex;
 }
 
+/** A write already interned and encoded, waiting for its group commit. */
 interface PendingWrite {
-  tenant: string;
-  profiles: readonly ProfileInput[];
+  result: WriteResult;
+  /** Level-0 rows, one per profile with samples. */
+  rows: SampleRow[];
   resolve: (r: WriteResult) => void;
   reject: (e: unknown) => void;
 }
@@ -96,11 +98,16 @@ export class EmbeddedStore implements ProfileStore {
   private readonly now: () => number;
   private retainedFromMs: number[] = LEVELS.map(() => -Infinity);
   private queue: PendingWrite[] = [];
+  /** Series learned by writes since the last dictionary commit (as Dictionary.takeNew). */
+  private newSeries: { tenant: string; entry: SeriesEntry }[] = [];
+  /** Set while memory is reloaded from disk after a failed commit. */
+  private reloading: Promise<void> | null = null;
   /** Per partition alias, rollup cells that late profiles added a row to, to fold (compact()). */
   private readonly lateCells = new Map<string, Map<string, CellKey>>();
   /** Scratch for summing blobs; only used inside synchronous stretches of code. */
   private readonly sums = new StackSums();
   private readonly buffer = new SampleBuffer();
+  private readonly encoder = new SampleEncoder();
   private running: Promise<void> = Promise.resolve();
   private busy = false;
   private timer: NodeJS.Timeout | null = null;
@@ -135,10 +142,26 @@ export class EmbeddedStore implements ProfileStore {
 
   // ---- writes ----
 
+  /**
+   * Validates, interns and encodes the profiles at once, synchronously: the caller's decoded
+   * profiles are interned while their arrays are still in the CPU caches, and are garbage as
+   * soon as it drops them; the queue holds only blobs. New functions, stacks and series wait
+   * in memory for the next batch, whose dictionary commit comes before its samples.
+   */
   write(tenant: string, profiles: readonly ProfileInput[]): Promise<WriteResult> {
     if (this.closed) return Promise.reject(storageError('ERR_STORAGE_CLOSED', 'the store is closed'));
+    // After a failed commit, memory is reloaded from disk: intern against what is stored.
+    if (this.reloading !== null) return this.reloading.then(() => this.write(tenant, profiles));
+    const result: WriteResult = { written: 0, rejected: [] };
+    let rows: SampleRow[];
+    try {
+      rows = this.prepare(tenant, profiles, result);
+    } catch (err) {
+      // What was interned before the throw is valid content; the next batch stores it.
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ tenant, profiles, resolve, reject });
+      this.queue.push({ result, rows, resolve, reject });
       if (!this.busy) {
         this.busy = true;
         // Start on the next turn of the event loop, so that writes made in this one (uploads
@@ -148,6 +171,45 @@ export class EmbeddedStore implements ProfileStore {
     });
   }
 
+  /** The level-0 rows of the profiles that pass the checks; the others go in `result.rejected`. */
+  private prepare(tenant: string, profiles: readonly ProfileInput[], result: WriteResult): SampleRow[] {
+    const rows: SampleRow[] = [];
+    const state = this.tenant(tenant);
+    profiles.forEach((p, index) => {
+      const rejected = validateProfile(p, index, this.limits);
+      if (rejected) {
+        result.rejected.push(rejected);
+        return;
+      }
+      const labels = seriesLabels(p);
+      const [hi, lo] = hashString(JSON.stringify(labels));
+      const id = toBigInt(hi, lo);
+      if (!state.series.byId.has(id)) {
+        if (state.series.size >= this.limits.maxSeriesPerTenant) {
+          result.rejected.push(
+            rejectProfile(
+              index,
+              'ERR_STORAGE_SERIES_LIMIT',
+              `maxSeriesPerTenant is ${this.limits.maxSeriesPerTenant}, tenant ${tenant} has reached it`,
+            ),
+          );
+          return;
+        }
+        const entry = { id, profileType: p.profileType, labels };
+        state.series.add(entry);
+        this.newSeries.push({ tenant, entry });
+      }
+      const { stacks, values, count } =
+        p.samples !== undefined
+          ? state.dictionary.internStackSamples(p.samples)
+          : state.dictionary.internCallTree(p.tree);
+      const ts = floorTo(p.timeMs, LEVELS[0]!.widthMs);
+      if (count > 0) rows.push({ tenant, series: id, ts, data: this.encoder.encode(stacks, values, count) });
+      result.written++;
+    });
+    return rows;
+  }
+
   private async drain(): Promise<void> {
     this.busy = true;
     try {
@@ -155,12 +217,17 @@ export class EmbeddedStore implements ProfileStore {
         const batch = this.queue;
         this.queue = [];
         try {
-          const results = await this.exclusive(() => this.writeBatch(batch));
-          batch.forEach((w, i) => w.resolve(results[i]!));
+          await this.exclusive(() => this.writeBatch(batch));
+          for (const w of batch) w.resolve(w.result);
         } catch (err) {
-          // A failed commit leaves memory ahead of disk: reload what is really stored.
-          await this.loadDictionaries().catch(() => undefined);
-          for (const w of batch) w.reject(err);
+          // A failed commit leaves memory ahead of disk: reload what is really stored. Writes
+          // queued meanwhile were interned against the memory being dropped: they fail too.
+          const stale = this.queue;
+          this.queue = [];
+          this.reloading = this.loadDictionaries().catch(() => undefined);
+          await this.reloading;
+          this.reloading = null;
+          for (const w of [...batch, ...stale]) w.reject(err);
         }
       }
     } finally {
@@ -177,60 +244,16 @@ export class EmbeddedStore implements ProfileStore {
     return run;
   }
 
-  private async writeBatch(batch: PendingWrite[]): Promise<WriteResult[]> {
-    const rows = new Map<string, SampleRow[]>();
-    const newSeries: { tenant: string; entry: SeriesEntry }[] = [];
-    const results = batch.map((w) => {
-      const result: WriteResult = { written: 0, rejected: [] };
-      const state = this.tenant(w.tenant);
-      w.profiles.forEach((p, index) => {
-        const rejected = validateProfile(p, index, this.limits);
-        if (rejected) {
-          result.rejected.push(rejected);
-          return;
-        }
-        const labels = seriesLabels(p);
-        const key = JSON.stringify(labels);
-        const [hi, lo] = hashString(key);
-        const id = toBigInt(hi, lo);
-        if (!state.series.byId.has(id)) {
-          if (state.series.size >= this.limits.maxSeriesPerTenant) {
-            result.rejected.push(
-              rejectProfile(
-                index,
-                'ERR_STORAGE_SERIES_LIMIT',
-                `maxSeriesPerTenant is ${this.limits.maxSeriesPerTenant}, tenant ${w.tenant} has reached it`,
-              ),
-            );
-            return;
-          }
-          const entry = { id, profileType: p.profileType, labels };
-          state.series.add(entry);
-          newSeries.push({ tenant: w.tenant, entry });
-        }
-        const { stacks, values, count } = state.dictionary.internSamples(p.tree);
-        const ts = floorTo(p.timeMs, LEVELS[0]!.widthMs);
-        if (count > 0)
-          this.rowsFor(rows, 0, ts).push({
-            tenant: w.tenant,
-            series: id,
-            ts,
-            data: encodeSamples(stacks, values, count),
-          });
-        result.written++;
-      });
-      return result;
-    });
-
-    await this.storeDictionaries(newSeries);
+  private async writeBatch(batch: PendingWrite[]): Promise<void> {
+    await this.storeDictionaries();
     // Level 0 first, then any rollup cell that was already summed (a late profile adds to it).
-    const level0 = [...rows.entries()];
-    for (const [key, list] of level0) {
+    const rows = new Map<string, SampleRow[]>();
+    for (const w of batch) for (const r of w.rows) this.rowsFor(rows, 0, r.ts).push(r);
+    for (const [key, list] of rows) {
       const [, startMs] = key.split(':').map(Number) as [number, number];
       await this.partitions.appendAndCommit(0, startMs, list);
       if (this.useRollups) await this.addLate(list);
     }
-    return results;
   }
 
   private rowsFor(rows: Map<string, SampleRow[]>, level: number, ts: number): SampleRow[] {
@@ -264,8 +287,11 @@ export class EmbeddedStore implements ProfileStore {
     }
   }
 
-  private async storeDictionaries(newSeries: { tenant: string; entry: SeriesEntry }[]): Promise<void> {
+  /** Commits the functions, stacks and series learned since the last call. */
+  private async storeDictionaries(): Promise<void> {
     const pending = [...this.tenants].map(([tenant, state]) => ({ tenant, ...state.dictionary.takeNew() }));
+    const newSeries = this.newSeries;
+    this.newSeries = [];
     if (newSeries.length === 0 && pending.every((p) => p.functions.length === 0 && p.stacks.length === 0)) return;
     await inTransaction(this.con, async () => {
       const fns = await this.con.createAppender('functions');
@@ -359,7 +385,7 @@ export class EmbeddedStore implements ProfileStore {
       const summed = await parts.sumCells(sources, level, { from, to, below: true });
       await inTransaction(this.con, async () => {
         if (summed.length > 0) await parts.append(target, summed);
-        await this.con.run(`DELETE FROM ${target.alias}.rollup_state`);
+        // One row per compaction, the largest counts: no DELETE, which costs a statement more.
         await this.con.run(`INSERT INTO ${target.alias}.rollup_state VALUES (${to})`);
       });
       target.watermarkMs = to;
@@ -610,6 +636,7 @@ export class EmbeddedStore implements ProfileStore {
 
   private async loadDictionaries(): Promise<void> {
     this.tenants.clear();
+    this.newSeries = [];
     const fns = (await this.con.runAndReadAll('SELECT tenant, id, name FROM functions ORDER BY rowid')).getColumns();
     for (let i = 0; i < (fns[0]?.length ?? 0); i++) {
       const [hi, lo] = fromBigInt(fns[1]![i] as bigint);

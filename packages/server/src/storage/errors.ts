@@ -33,6 +33,10 @@ export const STORAGE_ERRORS = {
     reason: 'invalid_profile_type',
     doc: 'A profile type id is not `name:sample_type:sample_unit:period_type:period_unit`.',
   },
+  ERR_STORAGE_INVALID_SAMPLES: {
+    reason: 'invalid_samples',
+    doc: "A profile's stack samples do not hold together (frame offsets, name ids or the number of values): a defect in the code that built them, never in an upload.",
+  },
   ERR_STORAGE_FORMAT_VERSION: {
     reason: 'format_version',
     doc: 'The data directory was written by a Kiln with another on-disk format version; the message names both. Kiln refuses to open it rather than misread it.',

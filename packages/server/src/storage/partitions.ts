@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBBlobValue, DuckDBConnection } from '@duckdb/node-api';
 import { floorTo, LEVELS } from './rollups.js';
-import { BELOW_BLOB, BELOW_SQL, encodeSamples, isBelow } from './sample-blob.js';
+import { BELOW_BLOB, BELOW_SQL, isBelow, SampleEncoder } from './sample-blob.js';
 import { createTableSql, PARTITION_TABLES } from './schema.js';
 import type { StackSums } from './stack-sums.js';
 
@@ -50,6 +50,7 @@ export interface SumCellsOptions {
  */
 export class Partitions {
   private readonly byAlias = new Map<string, Partition>();
+  private readonly encoder = new SampleEncoder();
   /** Per level, how far compaction has passed over ranges with nothing to sum (rollup.json). */
   emptyWatermarkMs: number[] = LEVELS.map(() => -Infinity);
 
@@ -192,7 +193,7 @@ export class Partitions {
       }
       for (const r of expanded.get(cellKey(g)) ?? []) this.sums.addBlob(r.data);
       const { stacks, values, count } = this.sums.take();
-      return { tenant: g.tenant, series: g.series, ts: g.ts, data: encodeSamples(stacks, values, count) };
+      return { tenant: g.tenant, series: g.series, ts: g.ts, data: this.encoder.encode(stacks, values, count) };
     });
   }
 

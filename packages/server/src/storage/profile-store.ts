@@ -1,4 +1,4 @@
-import type { CallTree } from '@kiln/model';
+import type { CallTree, StackSamples } from '@kiln/model';
 
 /**
  * What every Kiln storage backend does: the embedded store (DuckDB files in one data
@@ -35,13 +35,21 @@ export interface ProfileStore {
 /** Series labels: `service_name` is required; `__profile_type__` is added by the store. */
 export type Labels = Readonly<Record<string, string>>;
 
-export interface ProfileInput {
+/**
+ * One profile of one series: its samples for one sample type, either as stack samples (what a
+ * decoded pprof gives: no call tree is built on the way in) or as a function-level call tree
+ * (what text formats and merges give; its nodes with a self value are its samples). Both forms
+ * of the same samples store the same stacks; the conformance suite writes both. Samples with
+ * value 0 or no frames store nothing.
+ */
+export type ProfileInput = ProfileInputSeries &
+  ({ samples: StackSamples; tree?: undefined } | { tree: CallTree; samples?: undefined });
+
+export interface ProfileInputSeries {
   labels: Labels;
   /** `process_cpu:cpu:nanoseconds:cpu:nanoseconds` */
   profileType: string;
   timeMs: number;
-  /** The profile's function-level call tree for its sample type. */
-  tree: CallTree;
 }
 
 export interface WriteResult {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { BELOW_BLOB, decodeSamples, encodeSamples, isBelow, SampleBuffer, sumSamples } from './sample-blob.js';
+import {
+  BELOW_BLOB,
+  decodeSamples,
+  encodeSamples,
+  isBelow,
+  SampleBuffer,
+  SampleEncoder,
+  sumSamples,
+} from './sample-blob.js';
 import { StackSums } from './stack-sums.js';
 
 function decode(blob: Uint8Array): Map<number, number> {
@@ -43,6 +51,25 @@ test('samples round-trip: sorted, repeats merged, zeros dropped, integers and fl
         const blob = encodeSamples(stacks, values, input.length);
         assert.equal(isBelow(blob), false);
         assert.deepEqual(decode(blob), expected(input));
+      },
+    ),
+  );
+});
+
+test('one encoder for many blobs: each blob is its own, whatever the encoder does next', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(fc.tuple(fc.integer({ min: 0, max: 5_000_000 }), value), { maxLength: 300 }), { maxLength: 6 }),
+      (profiles) => {
+        const encoder = new SampleEncoder();
+        const blobs = profiles.map((pairs) =>
+          encoder.encode(
+            Int32Array.from(pairs, (p) => p[0]),
+            Float64Array.from(pairs, (p) => p[1]),
+            pairs.length,
+          ),
+        );
+        blobs.forEach((blob, i) => assert.deepEqual(decode(blob), expected(profiles[i]!)));
       },
     ),
   );

@@ -36,69 +36,111 @@ const POSITION_BITS = 2 ** 22;
 
 /**
  * Encodes n (stack index, value) pairs in any order: repeated stacks are summed and zero sums
- * dropped. Stack indices are non-negative int32.
+ * dropped. Stack indices are non-negative int32. (One blob; a store encodes through a
+ * SampleEncoder it keeps.)
  */
 export function encodeSamples(stacks: Int32Array, values: Float64Array, n: number): Uint8Array {
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) sorted = stacks[i - 1]! < stacks[i]!;
-  let s = stacks;
-  let v = values;
-  let count = n;
-  if (!sorted) {
-    s = new Int32Array(n);
-    v = new Float64Array(n);
-    const order = sortOrder(stacks, n);
-    count = 0;
-    for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      if (count > 0 && s[count - 1] === stacks[i]) v[count - 1]! += values[i]!;
-      else {
-        s[count] = stacks[i]!;
-        v[count++] = values[i]!;
+  return new SampleEncoder().encode(stacks, values, n);
+}
+
+/**
+ * encodeSamples with its working arrays kept from one blob to the next: the store encodes a
+ * blob per upload and per rollup cell, and fresh arrays for each fed the garbage collector.
+ * The blob returned is the caller's own.
+ */
+export class SampleEncoder {
+  private stacks = new Int32Array(256);
+  private values = new Float64Array(256);
+  private keys = new Float64Array(256);
+  private order = new Uint32Array(256);
+  private readonly out = new Writer(1024);
+
+  encode(stacks: Int32Array, values: Float64Array, n: number): Uint8Array {
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) sorted = stacks[i - 1]! < stacks[i]!;
+    let s = stacks;
+    let v = values;
+    let count = n;
+    if (!sorted) {
+      this.ensure(n);
+      s = this.stacks;
+      v = this.values;
+      const order = this.sortOrder(stacks, n);
+      count = 0;
+      for (let k = 0; k < n; k++) {
+        const i = order[k]!;
+        if (count > 0 && s[count - 1] === stacks[i]) v[count - 1]! += values[i]!;
+        else {
+          s[count] = stacks[i]!;
+          v[count++] = values[i]!;
+        }
       }
     }
-  }
-  let integers = true;
-  let signed = false;
-  let scale = 0;
-  let nonZero = 0;
-  for (let i = 0; i < count; i++) {
-    const x = v[i]!;
-    if (x === 0) continue;
-    nonZero++;
-    if (!integers) continue;
-    if (!Number.isInteger(x) || Math.abs(x) > MAX_INTEGER) {
-      integers = false;
-      continue;
+    let integers = true;
+    let signed = false;
+    let scale = 0;
+    let nonZero = 0;
+    for (let i = 0; i < count; i++) {
+      const x = v[i]!;
+      if (x === 0) continue;
+      nonZero++;
+      if (!integers) continue;
+      if (!Number.isInteger(x) || Math.abs(x) > MAX_INTEGER) {
+        integers = false;
+        continue;
+      }
+      if (x < 0) signed = true;
+      if (scale !== 1) scale = gcd(scale, Math.abs(x));
     }
-    if (x < 0) signed = true;
-    if (scale !== 1) scale = gcd(scale, Math.abs(x));
+    let flags = 0;
+    if (!integers) flags |= SAMPLE_FLAGS.FLOAT;
+    else {
+      if (scale > 1) flags |= SAMPLE_FLAGS.SCALED;
+      if (signed) flags |= SAMPLE_FLAGS.SIGNED;
+    }
+    const out = this.out;
+    out.reset();
+    out.byte(flags);
+    out.varint(nonZero);
+    if (flags & SAMPLE_FLAGS.SCALED) out.varint(scale);
+    let prev = 0;
+    for (let i = 0; i < count; i++) {
+      if (v[i] === 0) continue;
+      out.varint(s[i]! - prev);
+      prev = s[i]!;
+    }
+    const divisor = scale > 1 ? scale : 1;
+    for (let i = 0; i < count; i++) {
+      const x = v[i]!;
+      if (x === 0) continue;
+      if (!integers) out.float64(x);
+      else if (signed) out.varint(x < 0 ? (-2 * x) / divisor - 1 : (2 * x) / divisor);
+      else out.varint(x / divisor);
+    }
+    return out.finish();
   }
-  let flags = 0;
-  if (!integers) flags |= SAMPLE_FLAGS.FLOAT;
-  else {
-    if (scale > 1) flags |= SAMPLE_FLAGS.SCALED;
-    if (signed) flags |= SAMPLE_FLAGS.SIGNED;
+
+  private ensure(n: number): void {
+    if (n <= this.stacks.length) return;
+    const size = Math.max(n, this.stacks.length * 2);
+    this.stacks = new Int32Array(size);
+    this.values = new Float64Array(size);
+    this.keys = new Float64Array(size);
+    this.order = new Uint32Array(size);
   }
-  const out = new Writer(16 + nonZero * (integers ? 4 : 11));
-  out.byte(flags);
-  out.varint(nonZero);
-  if (flags & SAMPLE_FLAGS.SCALED) out.varint(scale);
-  let prev = 0;
-  for (let i = 0; i < count; i++) {
-    if (v[i] === 0) continue;
-    out.varint(s[i]! - prev);
-    prev = s[i]!;
+
+  /** Positions 0..n-1 ordered by stack index (stable). */
+  private sortOrder(stacks: Int32Array, n: number): Uint32Array | number[] {
+    if (n >= POSITION_BITS)
+      return Array.from({ length: n }, (_, i) => i).sort((a, b) => stacks[a]! - stacks[b]! || a - b);
+    // One numeric key per sample, so the engine's native typed-array sort does the work.
+    const keys = this.keys.subarray(0, n);
+    for (let i = 0; i < n; i++) keys[i] = stacks[i]! * POSITION_BITS + i;
+    keys.sort();
+    const order = this.order;
+    for (let i = 0; i < n; i++) order[i] = keys[i]! % POSITION_BITS;
+    return order;
   }
-  const divisor = scale > 1 ? scale : 1;
-  for (let i = 0; i < count; i++) {
-    const x = v[i]!;
-    if (x === 0) continue;
-    if (!integers) out.float64(x);
-    else if (signed) out.varint(x < 0 ? (-2 * x) / divisor - 1 : (2 * x) / divisor);
-    else out.varint(x / divisor);
-  }
-  return out.finish();
 }
 
 /** Reusable arrays that decodeSamples fills: a query decodes thousands of blobs. */
@@ -175,19 +217,6 @@ export function sumSamples(blob: Uint8Array, buffer = new SampleBuffer()): numbe
   return sum;
 }
 
-/** Positions 0..n-1 ordered by stack index (stable). */
-function sortOrder(stacks: Int32Array, n: number): Uint32Array | number[] {
-  if (n >= POSITION_BITS)
-    return Array.from({ length: n }, (_, i) => i).sort((a, b) => stacks[a]! - stacks[b]! || a - b);
-  // One numeric key per sample, so the engine's native typed-array sort does the work.
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = stacks[i]! * POSITION_BITS + i;
-  keys.sort();
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = keys[i]! % POSITION_BITS;
-  return order;
-}
-
 function gcd(a: number, b: number): number {
   while (b !== 0) {
     const t = a % b;
@@ -203,6 +232,10 @@ class Writer {
 
   constructor(capacity: number) {
     this.buf = new Uint8Array(capacity);
+  }
+
+  reset(): void {
+    this.pos = 0;
   }
 
   private ensure(n: number): void {

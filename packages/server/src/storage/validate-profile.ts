@@ -1,4 +1,4 @@
-import { parseProfileTypeId } from '@kiln/model';
+import { parseProfileTypeId, type StackSamples } from '@kiln/model';
 import { storageError } from './errors.js';
 import type { StorageLimits } from './limits.js';
 import type { ProfileInput, RejectedProfile } from './profile-store.js';
@@ -48,7 +48,45 @@ export function validateProfile(p: ProfileInput, index: number, limits: StorageL
       );
     }
   }
+  if (p.samples !== undefined) {
+    const broken = checkStackSamples(p.samples);
+    if (broken !== null) return rejectProfile(index, 'ERR_STORAGE_INVALID_SAMPLES', broken);
+  }
   return null;
+}
+
+/** What is wrong with the columns, or null: the store's lookups trust them. */
+function checkStackSamples(s: StackSamples): string | null {
+  const { length, stackStart, stack, values, locationStart, locationFrames, names } = s;
+  const locations = locationStart.length - 1;
+  if (!(length >= 0) || stackStart.length < length + 1 || values.length < length)
+    return `${length} samples need ${length + 1} stack offsets and ${length} values, there are ${stackStart.length} and ${values.length}`;
+  if (locations < 0) return 'location offsets need at least one entry';
+  const broken =
+    checkOffsets(stackStart, length, stack.length, 'stack') ??
+    checkOffsets(locationStart, locations, locationFrames.length, 'location frame');
+  if (broken !== null) return broken;
+  if (!allBelow(stack, stackStart[0]!, stackStart[length]!, locations))
+    return `a sample refers to a location past the ${locations} there are`;
+  if (!allBelow(locationFrames, locationStart[0]!, locationStart[locations]!, names.length))
+    return `a location refers to a name past the ${names.length} there are`;
+  return null;
+}
+
+function checkOffsets(offsets: Uint32Array, n: number, size: number, what: string): string | null {
+  if (offsets.length < n + 1 || offsets[n]! > size) return `${what} offsets end past the ${size} entries`;
+  for (let i = 0; i < n; i++) if (offsets[i + 1]! < offsets[i]!) return `${what} offsets decrease at ${i}`;
+  return null;
+}
+
+/**
+ * Whether a[from .. to) are all below n (at most 2^31), without a branch per entry: as int32,
+ * n - 1 - x is negative for n <= x < 2^31, and x itself for x >= 2^31.
+ */
+function allBelow(a: Uint32Array, from: number, to: number, n: number): boolean {
+  let over = 0;
+  for (let i = from; i < to; i++) over |= (n - 1 - a[i]!) | a[i]!;
+  return over >= 0;
 }
 
 export function rejectProfile(

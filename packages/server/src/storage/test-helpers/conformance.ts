@@ -5,7 +5,14 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parsePprof } from '@kiln/formats';
-import { buildCallTree, CallTreeBuilder, mergeCallTrees, selectTopFunctions, type CallTree } from '@kiln/model';
+import {
+  buildCallTree,
+  buildStackSamples,
+  CallTreeBuilder,
+  mergeCallTrees,
+  selectTopFunctions,
+  type CallTree,
+} from '@kiln/model';
 import type {
   Labels,
   Matcher,
@@ -15,6 +22,7 @@ import type {
   SelectSeriesQuery,
   TimeSeries,
 } from '../profile-store.js';
+import { makeSamples, treeOfInput } from './stack-samples.js';
 
 /**
  * The cases every ProfileStore backend passes. Each case opens the backend on a fresh temp
@@ -30,33 +38,52 @@ import type {
 export function runStoreConformance(name: string, open: (dataDir: string) => Promise<ProfileStore>): void {
   describe(`${name} store conformance`, () => {
     describe('real fixtures', () => {
-      test('every fixture sample type reads back with the exact self and total per function', async () => {
-        const inputs = fixtureInputs(DAY0_MS + HOUR_MS + 4_321);
+      for (const form of ['stack samples', 'call trees'] as const) {
+        test(`every fixture sample type written as ${form} reads back with the exact self and total per function`, async () => {
+          const inputs = fixtureInputs(DAY0_MS + HOUR_MS + 4_321, form === 'call trees' ? 'tree' : 'samples');
+          await withStore(open, async (store) => {
+            await writeAll(store, TENANT, inputs);
+            for (const input of inputs) {
+              const tree = await store.selectMergeTree(query(input.profileType, DAY0_MS, DAY0_MS + 2 * HOUR_MS));
+              const expected = treeOfInput(input);
+              assert.equal(tree.totalValue, expected.totalValue, `total of ${input.profileType}`);
+              assert.deepEqual(selectTopFunctions(tree), selectTopFunctions(expected), `top of ${input.profileType}`);
+              assert.deepEqual(tree.toFolded(), expected.toFolded(), `stacks of ${input.profileType}`);
+            }
+            const types = await store.profileTypes({ tenant: TENANT, startMs: DAY0_MS, endMs: DAY0_MS + DAY_MS });
+            assert.deepEqual([...types].sort(), inputs.map((i) => i.profileType).sort());
+          });
+        });
+      }
+
+      test('a fixture written as stack samples reads back as its buildCallTree, mixed with the same as a tree', async () => {
+        const samples = fixtureInputs(DAY0_MS + HOUR_MS, 'samples');
+        const trees = fixtureInputs(DAY0_MS + HOUR_MS + 10 * SECOND_MS, 'tree');
         await withStore(open, async (store) => {
-          await writeAll(store, TENANT, inputs);
-          for (const input of inputs) {
-            const tree = await store.selectMergeTree(query(input.profileType, DAY0_MS, DAY0_MS + 2 * HOUR_MS));
-            assert.equal(tree.totalValue, input.tree.totalValue, `total of ${input.profileType}`);
-            assert.deepEqual(selectTopFunctions(tree), selectTopFunctions(input.tree), `top of ${input.profileType}`);
-            assert.deepEqual(tree.toFolded(), input.tree.toFolded(), `stacks of ${input.profileType}`);
+          await writeAll(store, TENANT, [...samples, ...trees]);
+          for (const [i, input] of trees.entries()) {
+            const q = query(input.profileType, DAY0_MS, DAY0_MS + 2 * HOUR_MS);
+            const both = await store.selectMergeTree(q);
+            assert.deepEqual(both.toFolded(), mergeCallTrees([input.tree!, input.tree!]).toFolded(), input.profileType);
+            const first = await store.selectMergeTree({ ...q, endMs: DAY0_MS + HOUR_MS + 10 * SECOND_MS });
+            assert.deepEqual(first.toFolded(), input.tree!.toFolded(), `${samples[i]!.profileType} from samples`);
           }
-          const types = await store.profileTypes({ tenant: TENANT, startMs: DAY0_MS, endMs: DAY0_MS + DAY_MS });
-          assert.deepEqual([...types].sort(), inputs.map((i) => i.profileType).sort());
         });
       });
 
       test('the same profile at 3 times counts 3 times, and once in a range holding one of them', async () => {
-        const cpu = fixtureInputs(0).find((i) => i.profileType === CPU)!;
+        const cpu = fixtureInputs(0, 'samples').find((i) => i.profileType === CPU)!;
+        const cpuTree = treeOfInput(cpu);
         const times = [DAY0_MS + HOUR_MS, DAY0_MS + HOUR_MS + MINUTE_MS, DAY0_MS + 2 * HOUR_MS + 5_000];
         await withStore(open, async (store) => {
           for (const timeMs of times) await writeAll(store, TENANT, [{ ...cpu, timeMs }]);
           const all = await store.selectMergeTree(query(CPU, DAY0_MS, DAY0_MS + DAY_MS));
-          const thrice = selectTopFunctions(cpu.tree).map((f) => ({ ...f, self: 3 * f.self, total: 3 * f.total }));
+          const thrice = selectTopFunctions(cpuTree).map((f) => ({ ...f, self: 3 * f.self, total: 3 * f.total }));
           assert.deepEqual(selectTopFunctions(all), thrice);
           const middle = await store.selectMergeTree(query(CPU, times[1]!, times[1]! + 10 * SECOND_MS));
-          assert.deepEqual(selectTopFunctions(middle), selectTopFunctions(cpu.tree));
+          assert.deepEqual(selectTopFunctions(middle), selectTopFunctions(cpuTree));
           const last = await store.selectMergeTree(query(CPU, DAY0_MS + 2 * HOUR_MS, DAY0_MS + 3 * HOUR_MS));
-          assert.deepEqual(last.toFolded(), cpu.tree.toFolded());
+          assert.deepEqual(last.toFolded(), cpuTree.toFolded());
         });
       });
     });
@@ -314,7 +341,7 @@ export function runStoreConformance(name: string, open: (dataDir: string) => Pro
           const to = Math.min(t + q.stepMs, q.endMs);
           const want = selected(inputs, q)
             .filter((p) => p.timeMs >= from && p.timeMs < to)
-            .reduce((acc, p) => acc + p.tree.totalValue, 0);
+            .reduce((acc, p) => acc + treeOfInput(p).totalValue, 0);
           assert.equal(value, want, `step at ${rangeName({ startMs: t, endMs: t + q.stepMs })}`);
         }
         // S1 from +2 min 30 s: 37; S2 from then: 99, and 7 at +1 h 30 s; S3 in its first minute: 15.
@@ -573,7 +600,7 @@ function selected(inputs: readonly ProfileInput[], q: SelectQuery): ProfileInput
 
 /** What selectMergeTree must answer, from the inputs themselves. */
 export function expectedTree(inputs: readonly ProfileInput[], q: SelectQuery): CallTree {
-  return mergeCallTrees(selected(inputs, q).map((p) => p.tree));
+  return mergeCallTrees(selected(inputs, q).map(treeOfInput));
 }
 
 /**
@@ -593,7 +620,7 @@ export function expectedSeries(inputs: readonly ProfileInput[], q: SelectSeriesQ
     const stepMs = q.startMs + Math.floor((p.timeMs - q.startMs) / q.stepMs) * q.stepMs;
     const step = group.steps.get(stepMs) ?? { sum: 0, series: new Set<string>() };
     group.steps.set(stepMs, step);
-    step.sum += p.tree.totalValue;
+    step.sum += treeOfInput(p).totalValue;
     step.series.add(labelKey(labels));
   }
   return sortSeries(
@@ -695,8 +722,12 @@ function query(profileType: string, startMs: number, endMs: number): SelectQuery
   return { tenant: TENANT, profileType, startMs, endMs };
 }
 
-/** Each sample type of three real captures as its own profile, labels {service_name, pod}. */
-export function fixtureInputs(timeMs: number): ProfileInput[] {
+/**
+ * Each sample type of three real captures as its own profile, labels {service_name, pod}: Go
+ * CPU (inlined frames) and heap, and the Node SDK's wall profile. `form` picks the input: the
+ * stack samples ingest makes from a pprof, or the profile's call tree.
+ */
+export function fixtureInputs(timeMs: number, form: 'samples' | 'tree'): ProfileInput[] {
   const fixtures = [
     { file: 'go/cpu.pb.gz', name: 'process_cpu', service: 'go-app' },
     { file: 'go/heap.pb.gz', name: 'memory', service: 'go-app' },
@@ -706,12 +737,17 @@ export function fixtureInputs(timeMs: number): ProfileInput[] {
     const profile = parsePprof(readFileSync(join(repoRoot, 'testdata', file)));
     assert.ok(profile?.periodType, `${file} is pprof with a period type`);
     const period = profile.periodType;
-    return profile.sampleTypes.map((t, sampleType) => ({
-      labels: { service_name: service, pod: 'a' },
-      profileType: `${name}:${t.type}:${t.unit}:${period.type}:${period.unit}`,
-      timeMs,
-      tree: buildCallTree(profile, { sampleType }),
-    }));
+    const perType = buildStackSamples(profile);
+    return profile.sampleTypes.map((t, sampleType): ProfileInput => {
+      const series = {
+        labels: { service_name: service, pod: 'a' },
+        profileType: `${name}:${t.type}:${t.unit}:${period.type}:${period.unit}`,
+        timeMs,
+      };
+      return form === 'samples'
+        ? { ...series, samples: perType[sampleType]! }
+        : { ...series, tree: buildCallTree(profile, { sampleType }) };
+    });
   });
 }
 
@@ -744,7 +780,9 @@ export function rollupDataset(): ProfileInput[] {
           const value = 1 + ((k * 7 + podIndex + day) % 5);
           const lines: [string, number][] = [[`main;handler_${k % 3};leaf_${labels.pod}`, value]];
           if (k % 4 === 0) lines.push(['main;runtime.gc', 1]);
-          out.push({ labels, profileType: CPU, timeMs, tree: makeTree(lines) });
+          // Both input forms, mixed in every series.
+          if (k % 2 === 0) out.push({ labels, profileType: CPU, timeMs, tree: makeTree(lines) });
+          else out.push({ labels, profileType: CPU, timeMs, samples: makeSamples(lines) });
           if (k % 6 === 1)
             out.push({ labels, profileType: CPU, timeMs: timeMs + 3_000, tree: makeTree([['main;extra', 2]]) });
           if (labels.pod === 'a' && k % 2 === 0) {

@@ -6,9 +6,9 @@
 //
 // Usage: node --conditions=source --import tsx crash-writer.ts <dataDir> <baseMs>
 import { pathToFileURL } from 'node:url';
-import { CallTreeBuilder } from '@kiln/model';
 import { openEmbeddedStore } from '../embedded-store.js';
 import type { ProfileInput } from '../profile-store.js';
+import { makeSamples } from './stack-samples.js';
 
 export const CRASH_TENANT = 'crash';
 export const CRASH_PROFILE_TYPE = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
@@ -17,16 +17,15 @@ const MAX_PROFILES = 5_000;
 
 /**
  * Profile k: alone in its 10 s bucket at `baseMs + k * 10 s`, value k + 1 on `main;step_<k % 5>`,
- * in series pod=p<floor(k / 10)> so that new series keep appearing while the writer runs.
+ * in series pod=p<floor(k / 10)> so that new series keep appearing while the writer runs. Stack
+ * samples, as ingest writes a pprof.
  */
 export function crashProfile(k: number, baseMs: number): ProfileInput {
-  const builder = new CallTreeBuilder();
-  builder.insertStack(['main', `step_${k % 5}`], k + 1);
   return {
     labels: { service_name: 'crash-writer', pod: crashPod(k) },
     profileType: CRASH_PROFILE_TYPE,
     timeMs: baseMs + k * CRASH_STEP_MS,
-    tree: builder.build(),
+    samples: makeSamples([[`main;step_${k % 5}`, k + 1]]),
   };
 }
 
