@@ -9,6 +9,7 @@ import { decodeFlameData } from '../flame-graph/flame-data.js';
 import type { NodePath } from '../flame-graph/types.js';
 import { ExportMenu } from './ExportMenu.js';
 import { SandwichView } from './SandwichView.js';
+import { SearchBox } from './States.js';
 import { TopTable } from './TopTable.js';
 
 export const VIEWER_MODES = ['both', 'table', 'flamegraph', 'sandwich'] as const;
@@ -109,15 +110,7 @@ export function ProfileViewer(props: ProfileViewerProps): React.JSX.Element {
             </button>
           ))}
         </div>
-        <input
-          type="search"
-          className="search"
-          placeholder="Search functions"
-          aria-label="Search functions"
-          value={state.search}
-          onChange={(e) => onState({ search: e.target.value })}
-          data-testid="search"
-        />
+        <SearchBox value={state.search} onChange={(search) => onState({ search })} />
         {share && (
           <span className="search-share" data-testid="search-share" data-matched={share.matchedTotal}>
             {share.nodes === 0

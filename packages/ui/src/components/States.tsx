@@ -27,3 +27,31 @@ export function Empty({ children }: { children: React.ReactNode }): React.JSX.El
     </div>
   );
 }
+
+/** `from`/`until` in the URL that are not a time range. */
+export function BadRange({ from, until }: { from: string; until: string }): React.JSX.Element {
+  return <ErrorBox error={new Error(`\`${from}\` to \`${until}\` is not a time range`)} title="Bad time range" />;
+}
+
+/** The search box of a view, kept in the URL's `search` (or the caller's state). */
+export function SearchBox({
+  value,
+  onChange,
+  placeholder = 'Search functions',
+}: {
+  value: string;
+  onChange(value: string): void;
+  placeholder?: string;
+}): React.JSX.Element {
+  return (
+    <input
+      type="search"
+      className="search"
+      placeholder={placeholder}
+      aria-label="Search functions"
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      data-testid="search"
+    />
+  );
+}

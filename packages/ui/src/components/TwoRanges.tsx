@@ -1,10 +1,13 @@
 import { fetchSeries } from '../api/client.js';
-import { formatSelector, type ParsedQuery } from '../app/query.js';
+import { formatSelector, sampleUnitOf, serviceOf, type ParsedQuery } from '../app/query.js';
 import { resolveRange, stepSecondsFor, type ResolvedRange } from '../app/time-range.js';
 import type { Theme } from '../app/theme.js';
 import { useAsync } from '../app/use-async.js';
+import { useViewQuery } from '../app/use-view-query.js';
 import type { UrlState } from '../app/url-state.js';
-import { ErrorBox } from './States.js';
+import { NoData } from './NoData.js';
+import { QueryBar } from './QueryBar.js';
+import { BadRange, ErrorBox, Loading } from './States.js';
 import { NO_POINTS, Timeline } from './Timeline.js';
 import { TimeRangePicker } from './TimeRangePicker.js';
 
@@ -90,6 +93,60 @@ export function TwoRanges({
     <div className="two-ranges">
       {side('left', 'Baseline', BASELINE_COLOR)}
       {side('right', 'Comparison', COMPARISON_COLOR)}
+    </div>
+  );
+}
+
+/** What a two-range view's body gets: the query as text, both ranges, the unit and service. */
+export interface TwoRangeContext {
+  q: string;
+  sides: Sides;
+  unit: string;
+  service: string;
+}
+
+/**
+ * The frame the comparison and diff views share: the query bar over the overall range, then
+ * both timelines, then the view's own body for the two selected ranges.
+ */
+export function TwoRangeFrame({
+  url,
+  theme,
+  name,
+  children,
+}: {
+  url: UrlState;
+  theme: Theme;
+  /** `comparison` or `diff`: the class and test id of the view. */
+  name: string;
+  children: (ctx: TwoRangeContext) => React.ReactNode;
+}): React.JSX.Element {
+  const vq = useViewQuery(url);
+  if (vq.noData) return <NoData />;
+  if (vq.range === null) return <BadRange from={vq.from} until={vq.until} />;
+  const sides = sidesOf(url, vq.range);
+  const unit = sampleUnitOf(vq.query.profileType);
+  return (
+    <div className={`view ${name}-view`} data-testid={`${name}-view`}>
+      <QueryBar
+        query={vq.query}
+        range={vq.range}
+        onQuery={vq.setQuery}
+        time={{ from: vq.from, until: vq.until, onRange: vq.setRange }}
+      />
+      {vq.choosing || sides === null ? (
+        <Loading what="services" />
+      ) : (
+        <>
+          <TwoRanges url={url} query={vq.query} overall={vq.range} sides={sides} unit={unit} theme={theme} />
+          {children({
+            q: `${vq.query.profileType}${formatSelector(vq.query.matchers)}`,
+            sides,
+            unit,
+            service: serviceOf(vq.query),
+          })}
+        </>
+      )}
     </div>
   );
 }

@@ -1,18 +1,14 @@
 import { useState } from 'react';
 import { fetchRender } from '../api/client.js';
-import { formatSelector, sampleUnitOf, serviceOf } from '../app/query.js';
 import { describeRange } from '../app/time-range.js';
 import type { Theme } from '../app/theme.js';
 import { useAsync } from '../app/use-async.js';
-import { useViewQuery } from '../app/use-view-query.js';
 import type { UrlState } from '../app/url-state.js';
 import { formatValue } from '../app/units.js';
-import { QueryBar } from '../components/QueryBar.js';
-import { Empty, ErrorBox, Loading } from '../components/States.js';
-import { TwoRanges, sidesOf } from '../components/TwoRanges.js';
+import { Empty, ErrorBox, Loading, SearchBox } from '../components/States.js';
+import { TwoRangeFrame, type Sides } from '../components/TwoRanges.js';
 import { FlameGraph } from '../flame-graph/FlameGraph.js';
 import type { NodePath } from '../flame-graph/types.js';
-import { NoData } from './NoData.js';
 import { MAX_NODES } from './SingleView.js';
 
 /**
@@ -20,35 +16,16 @@ import { MAX_NODES } from './SingleView.js';
  * on one scale (the larger total spans the full width), with one search for both.
  */
 export function ComparisonView({ url, theme }: { url: UrlState; theme: Theme }): React.JSX.Element {
-  const vq = useViewQuery(url);
   const [focus, setFocus] = useState<{ left: NodePath | null; right: NodePath | null }>({ left: null, right: null });
-  if (vq.noData) return <NoData />;
-  if (vq.range === null) return <ErrorBox error={new Error('not a time range')} title="Bad time range" />;
-  const sides = sidesOf(url, vq.range);
-  const unit = sampleUnitOf(vq.query.profileType);
-  const q = `${vq.query.profileType}${formatSelector(vq.query.matchers)}`;
   return (
-    <div className="view comparison-view" data-testid="comparison-view">
-      <QueryBar
-        query={vq.query}
-        range={vq.range}
-        onQuery={vq.setQuery}
-        time={{ from: vq.from, until: vq.until, onRange: vq.setRange }}
-      />
-      {vq.choosing || sides === null ? (
-        <Loading what="services" />
-      ) : (
+    <TwoRangeFrame url={url} theme={theme} name="comparison">
+      {({ q, sides, unit, service }) => (
         <>
-          <TwoRanges url={url} query={vq.query} overall={vq.range} sides={sides} unit={unit} theme={theme} />
           <div className="toolbar">
-            <input
-              type="search"
-              className="search"
-              placeholder="Search both flame graphs"
-              aria-label="Search functions"
+            <SearchBox
               value={url.get('search')}
-              onChange={(e) => url.update({ search: e.target.value })}
-              data-testid="search"
+              onChange={(search) => url.update({ search })}
+              placeholder="Search both flame graphs"
             />
           </div>
           <SideBySide
@@ -58,11 +35,11 @@ export function ComparisonView({ url, theme }: { url: UrlState; theme: Theme }):
             search={url.get('search')}
             focus={focus}
             setFocus={setFocus}
-            service={serviceOf(vq.query)}
+            service={service}
           />
         </>
       )}
-    </div>
+    </TwoRangeFrame>
   );
 }
 
@@ -76,7 +53,7 @@ function SideBySide({
   service,
 }: {
   q: string;
-  sides: NonNullable<ReturnType<typeof sidesOf>>;
+  sides: Sides;
   unit: string;
   search: string;
   focus: { left: NodePath | null; right: NodePath | null };

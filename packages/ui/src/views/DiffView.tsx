@@ -1,52 +1,24 @@
 import { useMemo, useState } from 'react';
 import { decodeDiffFlamebearer } from '@kiln/model';
 import { fetchRenderDiff } from '../api/client.js';
-import { formatSelector, sampleUnitOf, serviceOf } from '../app/query.js';
 import type { Theme } from '../app/theme.js';
 import { useAsync } from '../app/use-async.js';
-import { useViewQuery } from '../app/use-view-query.js';
 import type { UrlState } from '../app/url-state.js';
 import { formatValue } from '../app/units.js';
-import { QueryBar } from '../components/QueryBar.js';
-import { Empty, ErrorBox, Loading } from '../components/States.js';
-import { TwoRanges, sidesOf } from '../components/TwoRanges.js';
+import { Empty, ErrorBox, Loading, SearchBox } from '../components/States.js';
+import { TwoRangeFrame, type Sides } from '../components/TwoRanges.js';
 import { DiffLegend } from '../flame-graph/DiffLegend.js';
 import { FlameGraph } from '../flame-graph/FlameGraph.js';
 import type { NodePath } from '../flame-graph/types.js';
 import { diffByFunction } from './diff-table.js';
-import { NoData } from './NoData.js';
 import { MAX_NODES } from './SingleView.js';
 
 /** Pyroscope's diff view: one flame graph coloured by change from baseline to comparison. */
 export function DiffView({ url, theme }: { url: UrlState; theme: Theme }): React.JSX.Element {
-  const vq = useViewQuery(url);
-  if (vq.noData) return <NoData />;
-  if (vq.range === null) return <ErrorBox error={new Error('not a time range')} title="Bad time range" />;
-  const sides = sidesOf(url, vq.range);
-  const unit = sampleUnitOf(vq.query.profileType);
   return (
-    <div className="view diff-view" data-testid="diff-view">
-      <QueryBar
-        query={vq.query}
-        range={vq.range}
-        onQuery={vq.setQuery}
-        time={{ from: vq.from, until: vq.until, onRange: vq.setRange }}
-      />
-      {vq.choosing || sides === null ? (
-        <Loading what="services" />
-      ) : (
-        <>
-          <TwoRanges url={url} query={vq.query} overall={vq.range} sides={sides} unit={unit} theme={theme} />
-          <DiffBody
-            q={`${vq.query.profileType}${formatSelector(vq.query.matchers)}`}
-            sides={sides}
-            unit={unit}
-            url={url}
-            service={serviceOf(vq.query)}
-          />
-        </>
-      )}
-    </div>
+    <TwoRangeFrame url={url} theme={theme} name="diff">
+      {({ q, sides, unit, service }) => <DiffBody q={q} sides={sides} unit={unit} url={url} service={service} />}
+    </TwoRangeFrame>
   );
 }
 
@@ -58,7 +30,7 @@ function DiffBody({
   service,
 }: {
   q: string;
-  sides: NonNullable<ReturnType<typeof sidesOf>>;
+  sides: Sides;
   unit: string;
   url: UrlState;
   service: string;
@@ -81,15 +53,7 @@ function DiffBody({
   return (
     <div className={diff.status === 'loading' ? 'stale' : ''}>
       <div className="toolbar">
-        <input
-          type="search"
-          className="search"
-          placeholder="Search functions"
-          aria-label="Search functions"
-          value={search}
-          onChange={(e) => url.update({ search: e.target.value })}
-          data-testid="search"
-        />
+        <SearchBox value={search} onChange={(v) => url.update({ search: v })} />
         <span className="muted" data-testid="diff-totals" data-left={fb.leftTicks} data-right={fb.rightTicks}>
           baseline {formatValue(fb.leftTicks, unit)} · comparison {formatValue(fb.rightTicks, unit)}
         </span>

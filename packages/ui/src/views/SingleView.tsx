@@ -7,9 +7,9 @@ import { useViewQuery } from '../app/use-view-query.js';
 import type { UrlState } from '../app/url-state.js';
 import { ProfileViewer, viewerParams, viewerStateOf } from '../components/ProfileViewer.js';
 import { QueryBar } from '../components/QueryBar.js';
-import { Empty, ErrorBox, Loading } from '../components/States.js';
+import { BadRange, Empty, ErrorBox, Loading } from '../components/States.js';
 import { NO_POINTS, Timeline } from '../components/Timeline.js';
-import { NoData } from './NoData.js';
+import { NoData } from '../components/NoData.js';
 
 export const MAX_NODES = 8192;
 
@@ -18,10 +18,7 @@ export function SingleView({ url, theme }: { url: UrlState; theme: Theme }): Rea
   const vq = useViewQuery(url);
   const { query, range } = vq;
   if (vq.noData) return <NoData />;
-  if (range === null)
-    return (
-      <ErrorBox error={new Error(`\`${vq.from}\` to \`${vq.until}\` is not a time range`)} title="Bad time range" />
-    );
+  if (range === null) return <BadRange from={vq.from} until={vq.until} />;
   const unit = sampleUnitOf(query.profileType);
   return (
     <div className="view single-view" data-testid="single-view">

@@ -9,9 +9,9 @@ import type { UrlState } from '../app/url-state.js';
 import { formatPercent, formatValue } from '../app/units.js';
 import { ProfileViewer, viewerParams, viewerStateOf } from '../components/ProfileViewer.js';
 import { QueryBar } from '../components/QueryBar.js';
-import { Empty, ErrorBox, Loading } from '../components/States.js';
+import { BadRange, Empty, ErrorBox, Loading } from '../components/States.js';
 import { Timeline, seriesColor } from '../components/Timeline.js';
-import { NoData } from './NoData.js';
+import { NoData } from '../components/NoData.js';
 import { MAX_NODES } from './SingleView.js';
 
 const NOT_GROUPABLE = new Set(['service_name', '__name__', '__profile_type__', '__period_type__', '__type__']);
@@ -48,7 +48,7 @@ export function sharesOf(series: readonly SeriesResult[], label: string): ValueS
 export function TagExplorerView({ url, theme }: { url: UrlState; theme: Theme }): React.JSX.Element {
   const vq = useViewQuery(url);
   if (vq.noData) return <NoData />;
-  if (vq.range === null) return <ErrorBox error={new Error('not a time range')} title="Bad time range" />;
+  if (vq.range === null) return <BadRange from={vq.from} until={vq.until} />;
   return (
     <div className="view explore-view" data-testid="explore-view">
       <QueryBar
