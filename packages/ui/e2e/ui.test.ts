@@ -114,6 +114,31 @@ async function hoverTooltip(page: Page, point: { x: number; y: number }): Promis
   return tip.evaluate((el) => ({ ...(el as HTMLElement).dataset, text: el.textContent ?? '' }));
 }
 
+/** Drags across a timeline from one fraction of its width to another, once its points are drawn. */
+async function dragTimeline(page: Page, testId: string, from: number, to: number): Promise<void> {
+  // The chart is drawn again once its series arrive: wait for points before dragging.
+  await page.waitForFunction((id) => document.querySelector(`[data-testid=${id}] .timeline-empty`) === null, testId);
+  const over = page.locator(`[data-testid=${testId}] .u-over`);
+  await over.waitFor();
+  const box = (await over.boundingBox())!;
+  await page.mouse.move(box.x + box.width * from, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * to, box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
+}
+
+/** Waits until the first row of a top-functions table (under `scope`) is the API's top function. */
+async function waitForTopRow(page: Page, fb: Flamebearer, scope = ''): Promise<void> {
+  const top = selectTopFunctions(decodeFlamebearer(fb))[0]!;
+  await page.waitForFunction(
+    ([selector, name, self]) => {
+      const row = document.querySelector(selector);
+      return row?.getAttribute('data-name') === name && row?.getAttribute('data-self') === String(self);
+    },
+    [`${scope} [data-testid=top-table] tbody tr`.trim(), top.name, top.self] as const,
+  );
+}
+
 function treeTotal(tree: CallTree): number {
   return tree.totalValue;
 }
@@ -236,29 +261,13 @@ describe('single view', () => {
   test('dragging on the timeline zooms the range; the flame graph follows', async () => {
     const page = await openPage('/', { query: QUERY, ...RANGE });
     await page.getByTestId('top-table').waitFor();
-    // The chart is drawn again once its series arrive: wait for points before dragging.
-    await page.waitForFunction(() => document.querySelector('[data-testid=timeline] .timeline-empty') === null);
-    const over = page.locator('[data-testid=timeline] .u-over');
-    await over.waitFor();
-    const box = (await over.boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2, { steps: 8 });
-    await page.mouse.up();
+    await dragTimeline(page, 'timeline', 0.6, 0.8);
     await page.waitForURL((u) => u.searchParams.get('from') !== RANGE.from);
     const params = new URL(page.url()).searchParams;
     const from = Number(params.get('from'));
     const until = Number(params.get('until'));
     assert.ok(from > SEED_START_MS && until < SEED_END_MS && until > from, `${from}..${until}`);
-    const zoomed = await render(QUERY, String(from), String(until));
-    const top = selectTopFunctions(decodeFlamebearer(zoomed));
-    const firstRow = page.locator('[data-testid=top-table] tbody tr').first();
-    await page.waitForFunction(
-      ([self]) =>
-        document.querySelector('[data-testid=top-table] tbody tr')?.getAttribute('data-self') === String(self),
-      [top[0]!.self],
-    );
-    assert.equal(await firstRow.getAttribute('data-name'), top[0]!.name);
+    await waitForTopRow(page, await render(QUERY, String(from), String(until)));
     // Back restores the earlier range (range changes are history entries).
     await page.goBack();
     await page.waitForURL((u) => u.searchParams.get('from') === RANGE.from);
@@ -284,12 +293,7 @@ describe('single view', () => {
     await page.waitForURL((u) => u.searchParams.get('from') === String(SEED_START_MS + 60_000));
     assert.equal(new URL(page.url()).searchParams.get('until'), String(SEED_START_MS + 180_000));
     const fb = await render(QUERY, String(SEED_START_MS + 60_000), String(SEED_START_MS + 180_000));
-    const top = selectTopFunctions(decodeFlamebearer(fb));
-    await page.waitForFunction(
-      ([self]) =>
-        document.querySelector('[data-testid=top-table] tbody tr')?.getAttribute('data-self') === String(self),
-      [top[0]!.self],
-    );
+    await waitForTopRow(page, fb);
     await page.close();
   });
 
@@ -337,12 +341,7 @@ describe('single view', () => {
     await page.getByTestId('filter-add').click();
     await page.waitForURL((u) => (u.searchParams.get('query') ?? '').includes('pod="pod-c"'));
     const fb = await render(`${CPU}{service_name="go-demo",pod="pod-c"}`, RANGE.from, RANGE.until);
-    const top = selectTopFunctions(decodeFlamebearer(fb));
-    await page.waitForFunction(
-      ([self]) =>
-        document.querySelector('[data-testid=top-table] tbody tr')?.getAttribute('data-self') === String(self),
-      [top[0]!.self],
-    );
+    await waitForTopRow(page, fb);
     assert.equal(await page.getByTestId('filter-chip').count(), 1);
     await page.close();
   });
@@ -395,13 +394,7 @@ describe('comparison and diff', () => {
     const rightRootEnd = await pointOf(page, 'flame-graph-right', { x: 0, total: right.numTicks }, 0, scale, 0.99);
     assert.equal(Number((await hoverTooltip(page, rightRootEnd)).total), right.numTicks);
     // A drag on the comparison's timeline selects its range; the baseline's stays.
-    const over = page.locator('[data-testid=timeline-right] .u-over');
-    await page.waitForFunction(() => document.querySelector('[data-testid=timeline-right] .timeline-empty') === null);
-    const box = (await over.boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 8 });
-    await page.mouse.up();
+    await dragTimeline(page, 'timeline-right', 0.7, 0.9);
     await page.waitForURL((u) => u.searchParams.get('rightFrom') !== sides.rightFrom);
     const params = new URL(page.url()).searchParams;
     assert.equal(params.get('leftFrom'), sides.leftFrom);
@@ -496,14 +489,7 @@ describe('tag explorer', () => {
       (document.querySelector('[data-testid=explore-flame]')?.getAttribute('data-query') ?? '').includes('pod="pod-b"'),
     );
     const fb = await render(`${CPU}{service_name="go-demo",pod="pod-b"}`, RANGE.from, RANGE.until);
-    const top = selectTopFunctions(decodeFlamebearer(fb));
-    await page.waitForFunction(
-      ([self]) =>
-        document
-          .querySelector('[data-testid=explore-flame] [data-testid=top-table] tbody tr')
-          ?.getAttribute('data-self') === String(self),
-      [top[0]!.self],
-    );
+    await waitForTopRow(page, fb, '[data-testid=explore-flame]');
     assert.equal(await flame.locator('h3 code').textContent(), 'pod="pod-b"');
     await page.close();
   });
