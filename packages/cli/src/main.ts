@@ -1,7 +1,14 @@
 import { isKilnError } from '@kiln/model';
 import { Command, CommanderError } from 'commander';
+import { registerAdhoc } from './commands/adhoc.js';
+import { registerConnect } from './commands/connect.js';
 import { registerConvert } from './commands/convert.js';
+import { registerExec } from './commands/exec.js';
+import { registerQuery } from './commands/query.js';
 import { registerServer } from './commands/server.js';
+import { registerUpload } from './commands/upload.js';
+
+export { CLI_ERROR_DOCS } from './cli-error.js';
 
 /**
  * Runs the kiln command line with `argv` (without `node kiln`) and returns the exit code:
@@ -10,13 +17,20 @@ import { registerServer } from './commands/server.js';
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('kiln')
     .description('Kiln: continuous profiling compatible with Pyroscope')
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerConvert(program);
   registerServer(program);
+  registerExec(program);
+  registerConnect(program);
+  registerAdhoc(program);
+  registerUpload(program);
+  registerQuery(program);
+  registerConvert(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    // Commands that run a program end with its exit code.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : err.exitCode === 1 ? 2 : err.exitCode;
     if (isKilnError(err)) {

@@ -26,3 +26,4 @@ export { detectFormat, parseProfile, INPUT_FORMATS, type InputFormat, type Parse
 export { scanVarints } from './varint-scan.js';
 export { parseTrie, parseTree, type ParsePyroscopeTreeOptions, type PyroscopeTreeFormat } from './pyroscope-tree.js';
 export { serializeTrie, serializeTree, type SerializePyroscopeTreeOptions } from './pyroscope-tree-serialize.js';
+export { buildStandaloneHtml, escapeScript, STANDALONE_DATA_ID, type StandaloneData } from './standalone-html.js';

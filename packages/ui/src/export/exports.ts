@@ -4,8 +4,13 @@
  * JSON, and a standalone HTML page (packages/ui/src/standalone) that works offline.
  */
 import { callTreeToProfile, type CallTree, type Flamebearer, type Profile, type ValueType } from '@kiln/model';
-import { flamebearerMetadata, serializeFolded, serializePprof, serializeSpeedscope } from '@kiln/formats';
-import { buildStandaloneHtml } from '../standalone/standalone-html.js';
+import {
+  buildStandaloneHtml,
+  flamebearerMetadata,
+  serializeFolded,
+  serializePprof,
+  serializeSpeedscope,
+} from '@kiln/formats';
 
 export interface ExportSource {
   tree: CallTree;

@@ -6,7 +6,7 @@ import { FlameGraph } from '../flame-graph/FlameGraph.js';
 import { searchShare } from '../flame-graph/search.js';
 import type { NodePath } from '../flame-graph/types.js';
 import standaloneCss from './standalone.css?inline';
-import type { StandaloneData } from './standalone-html.js';
+import type { StandaloneData } from '@kiln/formats';
 
 export function StandalonePage({ data }: { data: StandaloneData }): JSX.Element {
   const { flamebearer, metadata } = data;

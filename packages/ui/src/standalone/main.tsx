@@ -2,8 +2,7 @@
 // the flame graph with a search box and breadcrumb. Built into one IIFE with its CSS inside
 // (vite.standalone.config.ts), so the HTML file needs nothing else, not even a network.
 import { createRoot } from 'react-dom/client';
-import type { StandaloneData } from './standalone-html.js';
-import { STANDALONE_DATA_ID } from './standalone-html.js';
+import { STANDALONE_DATA_ID, type StandaloneData } from '@kiln/formats';
 import { StandalonePage } from './StandalonePage.js';
 
 const embedded = document.getElementById(STANDALONE_DATA_ID);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parsePprof } from '@kiln/formats';
+import { buildStandaloneHtml, parsePprof } from '@kiln/formats';
 import { buildCallTree, encodeFlamebearer, type Flamebearer } from '@kiln/model';
 import type { Browser } from 'playwright-core';
 import { build } from 'vite';
@@ -12,7 +12,6 @@ import { formatValue } from '../app/units.js';
 import { hasChromium, launchChromium } from '../../e2e/browser.js';
 import { decodeFlameData, findByPath, heaviestChild, nodeName } from '../flame-graph/flame-data.js';
 import { ROW_HEIGHT_PX } from '../flame-graph/types.js';
-import { buildStandaloneHtml } from './standalone-html.js';
 
 const uiDir = fileURLToPath(new URL('../../', import.meta.url));
 const scriptPath = join(uiDir, 'dist/standalone/kiln-standalone.js');

@@ -1,8 +1,8 @@
-import type { FlameInput } from '../flame-graph/types.js';
+import type { DiffFlamebearer, Flamebearer } from '@kiln/model';
 
 /** What a standalone page shows: one flame graph (single or diff) and where it came from. */
 export interface StandaloneData {
-  flamebearer: FlameInput;
+  flamebearer: Flamebearer | DiffFlamebearer;
   metadata: {
     name: string;
     /** The sample unit: `nanoseconds`, `bytes`, `count`, ... */
@@ -19,9 +19,9 @@ export interface StandaloneData {
 export const STANDALONE_DATA_ID = 'kiln-data';
 
 /**
- * One self-contained HTML file: the standalone script (dist/standalone/kiln-standalone.js, CSS
- * inside) and the data, inlined, so it opens offline from disk. Used by the UI's HTML export
- * and by `kiln adhoc`.
+ * One self-contained HTML file: the standalone script (packages/ui's
+ * dist/standalone/kiln-standalone.js, CSS inside) and the data, inlined, so it opens offline
+ * from disk. Used by the UI's HTML export, `kiln adhoc` and `kiln query --out x.html`.
  *
  * @example
  *   const html = buildStandaloneHtml(readFileSync('dist/standalone/kiln-standalone.js', 'utf8'), {
