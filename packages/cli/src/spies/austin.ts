@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { ProfileBuilder, type Profile } from '@kiln/model';
 import { cliError } from '../cli-error.js';
 import { OutputTail, requireProcess, requireProgram, spawnProfiler } from './spawn-profiler.js';
@@ -11,9 +13,11 @@ const WALL = { type: 'wall', unit: 'nanoseconds' } as const;
 
 /**
  * Samples a Python process with austin (`austin -i <µs> -p PID`, every thread), reading its
- * collapsed-stack lines as they come; the server stores them as `wall:wall:nanoseconds`. Debian's austin 1.0 reads Python 3.8
- * and older. Frames are named `function (file)` as austin prints them, with the line number
- * kept on the location; the `Process`/`Thread` frames austin puts first are dropped.
+ * collapsed-stack lines as they come; the server stores them as `wall:wall:nanoseconds`.
+ * Frames are named `function (file)` with the file relative to the process's working
+ * directory when it lies inside it (`hot_loop (app/jobs.py)`), as austin printed it otherwise. Debian's austin 1.0 reads Python 3.8
+ * and older. Line numbers are kept on the locations; the `Process`/`Thread` frames austin puts
+ * first are dropped.
  */
 export const attachAustin: AttachSpy = async (pid, options) => {
   const austin = requireProgram('austin');
@@ -24,12 +28,13 @@ export const attachAustin: AttachSpy = async (pid, options) => {
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => stderr.add(chunk));
 
-  let window = new AustinWindow(intervalUs * 1000);
+  const cwd = processCwd(pid);
+  let window = new AustinWindow(intervalUs * 1000, cwd);
   let windowStartMs = Date.now();
   const flush = (): void => {
     const endMs = Date.now();
     const profile = window.build();
-    window = new AustinWindow(intervalUs * 1000);
+    window = new AustinWindow(intervalUs * 1000, cwd);
     const startMs = windowStartMs;
     windowStartMs = endMs;
     if (profile !== null) options.onWindow({ profile, startMs, endMs, spyName: 'austin' });
@@ -81,7 +86,10 @@ export class AustinWindow {
   private readonly builder: ProfileBuilder;
   private samples = 0;
 
-  constructor(periodNs: number) {
+  constructor(
+    periodNs: number,
+    private readonly cwd: string | null = null,
+  ) {
     this.builder = new ProfileBuilder({ sampleTypes: [WALL], periodType: WALL, period: periodNs, aggregate: true });
   }
 
@@ -113,12 +121,22 @@ export class AustinWindow {
   private location(frame: string, line: number): number {
     const open = frame.lastIndexOf(' (');
     const filename = open > 0 && frame.endsWith(')') ? frame.slice(open + 2, -1) : '';
-    const fn = this.builder.addFunction({ name: frame, filename });
+    const shown = this.cwd !== null && isAbsolute(filename) ? relative(this.cwd, filename) : filename;
+    const name = shown !== filename && !shown.startsWith('..') ? `${frame.slice(0, open)} (${shown})` : frame;
+    const fn = this.builder.addFunction({ name, filename });
     return this.builder.addLocation({ lines: [{ fn, line }] });
   }
 
   /** Null when no sample came. */
   build(): Profile | null {
     return this.samples === 0 ? null : this.builder.build();
+  }
+}
+
+function processCwd(pid: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return null;
   }
 }
