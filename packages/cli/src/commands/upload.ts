@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseProfile, type InputFormat } from '@kiln/formats';
 import type { Profile } from '@kiln/model';
@@ -21,12 +21,14 @@ export const UPLOAD_DEFAULTS = { concurrency: 4, durationMs: 10_000, sampleRateH
  * What one file becomes on the server. pprof, speedscope and flamebearer keep their sample
  * types; folded stacks and perf script are CPU samples, sent as `cpu/nanoseconds` (folded counts
  * times 1 / `--sample-rate`) so they join the CPU series agents send. The time is the
- * profile's own, else the file's modification time (the end of `--duration`).
+ * profile's own (pprof's time_nanos), else the upload's: the `--duration` ending now (a file's
+ * modification time says when it was copied as often as when it was recorded).
  */
 export function uploadOfFile(
   bytes: Uint8Array,
   file: string,
   options: Pick<UploadOptions, 'sampleRate' | 'duration'>,
+  nowMs = Date.now(),
 ): IngestUpload & { format: InputFormat } {
   const { format, profile } = parseProfile(bytes, { filename: file });
   const cpu = format === 'folded' || format === 'perf-script';
@@ -37,7 +39,7 @@ export function uploadOfFile(
     startMs = Math.floor(profile.timeNs / 1e6);
     endMs = startMs + Math.max(1_000, Math.round(profile.durationNs / 1e6));
   } else {
-    endMs = statSync(file).mtimeMs;
+    endMs = nowMs;
     startMs = endMs - (profile.durationNs > 0 ? Math.round(profile.durationNs / 1e6) : options.duration);
   }
   return { format, profile: sent, startMs, endMs, spyName: `kiln-upload-${format}` };

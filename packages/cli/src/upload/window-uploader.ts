@@ -27,6 +27,8 @@ export class WindowUploader {
   private pumping: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private closing = false;
+  /** The window being sent (queue[0] while a request is out); never dropped by the bound. */
+  private inFlight: IngestUpload | null = null;
   sent = 0;
   dropped = 0;
 
@@ -40,7 +42,7 @@ export class WindowUploader {
   push(upload: IngestUpload): void {
     this.queue.push(upload);
     if (this.queue.length > this.options.maxQueuedWindows) {
-      this.queue.shift();
+      this.queue.splice(this.queue[0] === this.inFlight ? 1 : 0, 1);
       this.dropped++;
       this.options.warn(`upload queue full (${this.options.maxQueuedWindows} windows): dropped the oldest`);
     }
@@ -68,6 +70,7 @@ export class WindowUploader {
     let delayMs = this.options.retryInitialDelayMs;
     while (this.queue.length > 0) {
       const upload = this.queue[0]!;
+      this.inFlight = upload;
       try {
         await this.client.send(upload);
         if (this.queue[0] === upload) this.queue.shift();
@@ -93,6 +96,8 @@ export class WindowUploader {
         });
         this.wake = null;
         delayMs = Math.min(delayMs * 2, this.options.retryMaxDelayMs);
+      } finally {
+        this.inFlight = null;
       }
     }
   }
