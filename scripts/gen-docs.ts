@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { MODEL_ERROR_DOCS } from '@kiln/model';
 import { DECODE_LIMITS, FORMAT_ERROR_DOCS } from '@kiln/formats';
 import { AGENT_ERROR_DOCS } from '@kiln/agent';
+import { CLI_ERROR_DOCS } from '@kiln/cli';
 import {
   HTTP_ERRORS,
   INGEST_ERRORS,
@@ -36,7 +37,12 @@ export function renderErrorsDoc(): string {
     '| code | meaning |',
     '| --- | --- |',
   ];
-  const all: Record<string, string> = { ...FORMAT_ERROR_DOCS, ...MODEL_ERROR_DOCS, ...AGENT_ERROR_DOCS };
+  const all: Record<string, string> = {
+    ...FORMAT_ERROR_DOCS,
+    ...MODEL_ERROR_DOCS,
+    ...AGENT_ERROR_DOCS,
+    ...CLI_ERROR_DOCS,
+  };
   for (const [code, e] of Object.entries(STORAGE_ERRORS)) all[code] = `${e.doc} Rejection reason \`${e.reason}\`.`;
   for (const [code, e] of Object.entries(INGEST_ERRORS)) {
     all[code] = `${e.doc} HTTP ${e.status}; rejection reason \`${e.reason}\`.`;
