@@ -1,9 +1,17 @@
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { cliError } from '../cli-error.js';
 import { cpuprofileToProfile, type Cpuprofile } from './cpuprofile-to-profile.js';
+import {
+  connectableEndpoint,
+  endpointKey,
+  isListening,
+  readSockets,
+  TCP_ESTABLISHED,
+  type Endpoint,
+} from './proc-sockets.js';
 import type { AttachOptions, AttachSpy, SpySession } from './spy.js';
 
 /** Longest wait for one answer of the inspector; `Profiler.stop` of a busy process included. */
@@ -20,8 +28,6 @@ const DEFAULT_ENDPOINT: Endpoint = { host: '127.0.0.1', port: DEFAULT_INSPECTOR_
 /** After the inspector's socket closed, how long the target may take to leave the process table. */
 const EXIT_WAIT_MS = 2_000;
 const SIGUSR1_BIT = 1n << 9n;
-const TCP_ESTABLISHED = 0x01;
-const TCP_LISTEN = 0x0a;
 
 /**
  * Profiles a running Node.js process through V8's inspector, as `kiln connect --pid` does: a
@@ -316,11 +322,6 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
-interface Endpoint {
-  readonly host: string;
-  readonly port: number;
-}
-
 interface OpenedInspector {
   readonly webSocketUrl: string;
   /** The inspector was listening before this attach: leave it open on stop(). */
@@ -440,62 +441,6 @@ function webSocketUrlOf(body: string): string | null {
     // Not an inspector: some other server of the target.
   }
   return null;
-}
-
-interface TcpSocket extends Endpoint {
-  readonly state: number;
-  readonly remotePort: number;
-}
-
-const isListening = (s: TcpSocket): boolean => s.state === TCP_LISTEN;
-const endpointKey = (e: Endpoint): string => `${e.host}|${e.port}`;
-
-/** The TCP sockets process `pid` holds, or null where /proc does not tell (not Linux, no access). */
-async function readSockets(pid: number): Promise<TcpSocket[] | null> {
-  let inodes: Set<string>;
-  try {
-    const fds = await readdir(`/proc/${pid}/fd`);
-    const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
-    inodes = new Set(links.filter((l) => l.startsWith('socket:[')).map((l) => l.slice(8, -1)));
-  } catch {
-    return null;
-  }
-  const out: TcpSocket[] = [];
-  for (const file of ['tcp', 'tcp6']) {
-    // The target's own network namespace: a container's sockets are not in ours.
-    const text = await readFile(`/proc/${pid}/net/${file}`, 'utf8').catch(() => '');
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length < 10 || !inodes.has(fields[9]!)) continue;
-      const [localHex, localPortHex] = fields[1]!.split(':');
-      out.push({
-        host: addressOf(localHex!),
-        port: parseInt(localPortHex!, 16),
-        remotePort: parseInt(fields[2]!.split(':')[1]!, 16),
-        state: parseInt(fields[3]!, 16),
-      });
-    }
-  }
-  return out;
-}
-
-/** /proc/net/tcp{,6} write addresses as 32-bit words in host (little-endian) byte order. */
-function addressOf(hex: string): string {
-  const bytes: number[] = [];
-  for (let word = 0; word < hex.length; word += 8) {
-    for (let i = 6; i >= 0; i -= 2) bytes.push(parseInt(hex.slice(word + i, word + i + 2), 16));
-  }
-  if (bytes.length === 4) return bytes.join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return groups.join(':');
-}
-
-/** Where to reach a listening socket from this host: its wildcard addresses mean loopback. */
-function connectableEndpoint(s: TcpSocket): Endpoint {
-  if (s.host === '0.0.0.0') return { host: '127.0.0.1', port: s.port };
-  if (/^[0:]+$/.test(s.host)) return { host: '::1', port: s.port };
-  return { host: s.host, port: s.port };
 }
 
 /**
