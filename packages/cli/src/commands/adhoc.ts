@@ -17,7 +17,8 @@ import { mergeProfiles, sumValues, type Profile } from '@kiln/model';
 import { Option, type Command } from 'commander';
 import { cliError } from '../cli-error.js';
 import { exitLikeProgram, runProgram } from '../run-program.js';
-import { nodeAgentEnv } from '../spies/node-agent.js';
+import { runtimeOfCommand } from '../spies/choose-spy.js';
+import { nodeAgentEnv, perfMapEnv, removePerfMap } from '../spies/node-agent.js';
 import type { CollectedWindow } from '../spies/spy.js';
 import { attachOrWarn, requireSpyProgram, spyForCommand, stopQuietly, warn } from './exec.js';
 import { addSpyOptions, type SpyOptions } from './profile-options.js';
@@ -72,10 +73,12 @@ export async function adhocProfile(argv: readonly string[], options: AdhocOption
       await receiver.close();
     }
   } else {
-    const program = await runProgram(command, args);
+    const env = spy === 'perf' && runtimeOfCommand(command) === 'node' ? perfMapEnv(process.env) : process.env;
+    const program = await runProgram(command, args, env);
     const session = await attachOrWarn(spy, program.pid, options, (w: CollectedWindow) => windows.push(w.profile));
     exit = await program.exited;
     await stopQuietly(session);
+    if (env !== process.env) removePerfMap(program.pid);
   }
   if (windows.length === 0) {
     warn(

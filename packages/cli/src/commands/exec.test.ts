@@ -81,6 +81,29 @@ describe('kiln exec', () => {
     assert.ok(selfShare(result, 'hot_c_loop') > 0.8, `hot_c_loop self share ${selfShare(result, 'hot_c_loop')}`);
   });
 
+  test('a Node program under --spy perf gets V8 perf maps: JavaScript frames are named', async () => {
+    const run = await runKiln([
+      'exec',
+      '--server',
+      server.url,
+      '--app',
+      'exec-node-perf',
+      '--spy',
+      'perf',
+      '--upload-interval',
+      '1s',
+      '--',
+      'node',
+      join(PROGRAMS, 'burn-node.mjs'),
+      '2500',
+    ]);
+    assert.equal(run.code, 7, run.stderr);
+    const result = await topFunctions(server.url, 'exec-node-perf', CPU);
+    const hot = result.top.filter((f) => f.name.startsWith('burnNodeHot '));
+    assert.ok(hot.length > 0, JSON.stringify(result.top.slice(0, 5)));
+    assert.ok(hot.reduce((s, f) => s + f.total, 0) / result.total > 0.5);
+  });
+
   test('a native program under --spy auto is sampled by perf', async () => {
     const binary = buildCProgram();
     const run = await runKiln([

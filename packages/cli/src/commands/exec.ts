@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { exitLikeProgram, runProgram } from '../run-program.js';
 import { ATTACH } from '../spies/attach.js';
 import { checkSpyFits, chooseSpy, runtimeOfCommand } from '../spies/choose-spy.js';
-import { nodeAgentEnv } from '../spies/node-agent.js';
+import { nodeAgentEnv, perfMapEnv, removePerfMap } from '../spies/node-agent.js';
 import { requireProgram } from '../spies/spawn-profiler.js';
 import type { CollectedWindow, SpyName, SpySession } from '../spies/spy.js';
 import { IngestClient } from '../upload/ingest-client.js';
@@ -104,10 +104,12 @@ export async function execProgram(argv: readonly string[], options: ExecOptions)
     return exitLikeProgram(await program.exited);
   }
   const uploader = uploaderFor({ ...options, applicationName });
-  const program = await runProgram(command, args);
+  const env = spy === 'perf' && runtimeOfCommand(command) === 'node' ? perfMapEnv(process.env) : process.env;
+  const program = await runProgram(command, args, env);
   const session = await attachOrWarn(spy, program.pid, options, (w) => uploader.push(w));
   const exit = await program.exited;
   await stopQuietly(session);
+  if (env !== process.env) removePerfMap(program.pid);
   await uploader.flush(CLI_DEFAULTS.flushTimeoutMs);
   return exitLikeProgram(exit);
 }

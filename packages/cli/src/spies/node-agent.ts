@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ServerOptions } from '../commands/profile-options.js';
@@ -37,4 +38,23 @@ export function nodeAgentEnv(base: NodeJS.ProcessEnv, options: NodeAgentEnvOptio
   if (options.authToken) env.KILN_AUTH_TOKEN = options.authToken;
   if (options.tenantId) env.KILN_TENANT_ID = options.tenantId;
   return env;
+}
+
+/**
+ * For `--spy perf` on a Node program: V8 writes /tmp/perf-PID.map so perf names JIT-compiled
+ * JavaScript (`burn /app.js:3:13`), and interpreted frames get native stack entries perf can
+ * walk. Both are V8 flags NODE_OPTIONS accepts.
+ */
+export function perfMapEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    NODE_OPTIONS: [base.NODE_OPTIONS, '--perf-basic-prof', '--interpreted-frames-native-stack']
+      .filter(Boolean)
+      .join(' '),
+  };
+}
+
+/** Removes the perf map V8 left for a Node program that has ended (V8 never deletes it). */
+export function removePerfMap(pid: number): void {
+  rmSync(`/tmp/perf-${pid}.map`, { force: true });
 }
