@@ -4,6 +4,7 @@ import { registerAdhoc } from './commands/adhoc.js';
 import { registerConnect } from './commands/connect.js';
 import { registerConvert } from './commands/convert.js';
 import { registerExec } from './commands/exec.js';
+import { registerNodeAgent } from './commands/node-agent.js';
 import { registerQuery } from './commands/query.js';
 import { registerServer } from './commands/server.js';
 import { registerUpload } from './commands/upload.js';
@@ -26,6 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerAdhoc(program);
   registerUpload(program);
   registerQuery(program);
+  registerNodeAgent(program);
   registerConvert(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -93,7 +93,8 @@ export function parseDurationMs(text: string): number {
   return Math.round(ms);
 }
 
-function positiveInt(flag: string) {
+/** A commander argument parser for positive integers; `flag` names the option in the error. */
+export function positiveInt(flag: string) {
   return (text: string): number => {
     const n = Number(text);
     if (!Number.isInteger(n) || n <= 0)

@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { cliError } from '../cli-error.js';
 import { describe } from '../upload/ingest-client.js';
 import { standaloneScriptPath } from './adhoc.js';
+import { positiveInt } from './profile-options.js';
 
 export interface QueryOptions {
   serverAddress: string;
@@ -234,10 +235,12 @@ export function registerQuery(program: Command): void {
     )
     .addOption(new Option('--from <time>', 'start: now-1h, Unix seconds or ms, RFC 3339').default(QUERY_DEFAULTS.from))
     .addOption(new Option('--until <time>', 'end').default(QUERY_DEFAULTS.until))
-    .addOption(new Option('--top <n>', 'rows of the top table').argParser(positive).default(QUERY_DEFAULTS.top))
+    .addOption(
+      new Option('--top <n>', 'rows of the top table').argParser(positiveInt('--top')).default(QUERY_DEFAULTS.top),
+    )
     .addOption(
       new Option('--max-nodes <n>', 'nodes of the merged flame graph')
-        .argParser(positive)
+        .argParser(positiveInt('--max-nodes'))
         .default(QUERY_DEFAULTS.maxNodes),
     )
     .addOption(new Option('--out <file>', 'write a flame graph file: .html, .json, .folded, .pb.gz'))
@@ -246,10 +249,4 @@ export function registerQuery(program: Command): void {
     .action(async (opts: QueryOptions) => {
       process.exitCode = await queryProfile(opts);
     });
-}
-
-function positive(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`a positive integer, got "${text}"`);
-  return n;
 }

@@ -3,10 +3,10 @@ import { basename } from 'node:path';
 import { parseProfile, type InputFormat } from '@kiln/formats';
 import type { Profile } from '@kiln/model';
 import { SingleBar } from 'cli-progress';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { cpuOnly } from '../spies/cpu-only.js';
 import { IngestClient, type IngestUpload } from '../upload/ingest-client.js';
-import { addServerOptions, parseDurationMs, type ServerOptions } from './profile-options.js';
+import { addServerOptions, parseDurationMs, positiveInt, type ServerOptions } from './profile-options.js';
 
 export interface UploadOptions extends ServerOptions {
   sampleRate: number;
@@ -100,7 +100,7 @@ export function registerUpload(program: Command): void {
   addServerOptions(command)
     .addOption(
       new Option('--sample-rate <hz>', 'samples per second of folded stacks (a count becomes 1/rate s of CPU)')
-        .argParser(positive)
+        .argParser(positiveInt('--sample-rate'))
         .default(UPLOAD_DEFAULTS.sampleRateHz),
     )
     .addOption(
@@ -109,17 +109,13 @@ export function registerUpload(program: Command): void {
         .default(UPLOAD_DEFAULTS.durationMs, '10s'),
     )
     .addOption(
-      new Option('--concurrency <n>', 'uploads at a time').argParser(positive).default(UPLOAD_DEFAULTS.concurrency),
+      new Option('--concurrency <n>', 'uploads at a time')
+        .argParser(positiveInt('--concurrency'))
+        .default(UPLOAD_DEFAULTS.concurrency),
     )
     .action(async (files: string[], opts: UploadOptions) => {
       if (!opts.applicationName)
         command.error('error: --app <name> is required (or KILN_APPLICATION_NAME)', { exitCode: 2 });
       process.exitCode = await uploadFiles(files, opts);
     });
-}
-
-function positive(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`a positive integer, got "${text}"`);
-  return n;
 }

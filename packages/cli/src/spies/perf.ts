@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parsePerfScript } from '@kiln/formats';
+import type { Profile } from '@kiln/model';
 import { cliError } from '../cli-error.js';
 import { cpuOnly } from './cpu-only.js';
 import { OutputTail, requireProcess, requireProgram, spawnProfiler } from './spawn-profiler.js';
@@ -14,21 +15,29 @@ const execFileAsync = promisify(execFile);
 /** Largest `perf script` text read per window (a 10 s window at 100 Hz of a busy program is a few MB). */
 export const PERF_SCRIPT_MAX_BYTES = 256 * 1024 * 1024;
 
+export interface PerfRecordingOptions {
+  /** What to sample: `['-p', PID]` or `['-a']` (every CPU, every process). */
+  targetArgs: readonly string[];
+  sampleRateHz: number;
+  intervalMs: number;
+  /** `perf script -F` fields; default perf's own. */
+  scriptFields?: string;
+  /** Each window's samples, parsed (null windows had none). */
+  onProfile(profile: Profile, startMs: number, endMs: number): void;
+  onWarning(message: string): void;
+}
+
 /**
- * Samples a process with Linux perf: `perf record -e cpu-clock -F <Hz> -g -p PID` (the software
- * clock works in VMs without hardware counters), frame-pointer call graphs. One recording runs
- * for the whole session; each window, SIGUSR2 makes perf close its output file and start a
- * new one (`--switch-output=signal`), so windows have no gaps. Each closed file goes through
- * `perf script` and Kiln's perf script parser, and is deleted.
- *
- * Programs need frame pointers for whole stacks (`-fno-omit-frame-pointer`; Go keeps them);
- * Node needs `--perf-basic-prof` for JavaScript names.
+ * One `perf record -e cpu-clock -F <Hz> -g` for the whole session (the software clock works in
+ * VMs without hardware counters; frame-pointer call graphs), cut into windows without gaps: each
+ * interval SIGUSR2 makes perf close its output file and start a new one
+ * (`--switch-output=signal`). Each closed file goes through `perf script` and Kiln's perf script
+ * parser, and is deleted. `ended` settles when perf exits: after `stop()`, or on its own when
+ * the process it follows ends (then rejecting with ERR_CLI_SPY_FAILED if perf failed).
  */
-export const attachPerf: AttachSpy = async (pid, options) => {
+export async function startPerfRecording(options: PerfRecordingOptions): Promise<SpySession> {
   const perf = requireProgram('perf');
-  requireProcess(pid);
   const dir = mkdtempSync(join(tmpdir(), 'kiln-perf-'));
-  const periodNs = 1e9 / options.sampleRateHz;
   const { child, exited } = await spawnProfiler(perf, [
     'record',
     '-e',
@@ -36,8 +45,7 @@ export const attachPerf: AttachSpy = async (pid, options) => {
     '-F',
     String(options.sampleRateHz),
     '-g',
-    '-p',
-    String(pid),
+    ...options.targetArgs,
     '--switch-output=signal',
     '-o',
     join(dir, 'perf.data'),
@@ -48,6 +56,7 @@ export const attachPerf: AttachSpy = async (pid, options) => {
   let windowStartMs = Date.now();
   let stopping = false;
   let processing = Promise.resolve();
+  const scriptArgs = options.scriptFields === undefined ? [] : ['-F', options.scriptFields];
 
   const takeFile = (file: string): void => {
     const startMs = windowStartMs;
@@ -55,14 +64,12 @@ export const attachPerf: AttachSpy = async (pid, options) => {
     windowStartMs = endMs;
     processing = processing.then(async () => {
       try {
-        const { stdout } = await execFileAsync(perf, ['script', '-i', file], {
+        const { stdout } = await execFileAsync(perf, ['script', ...scriptArgs, '-i', file], {
           maxBuffer: PERF_SCRIPT_MAX_BYTES,
           encoding: 'buffer',
         });
         const profile = parsePerfScript(stdout);
-        if (profile !== null && profile.samples.length > 0) {
-          options.onWindow({ profile: cpuOnly(profile, periodNs), startMs, endMs, spyName: 'perf' });
-        }
+        if (profile !== null && profile.samples.length > 0) options.onProfile(profile, startMs, endMs);
       } catch (err) {
         options.onWarning(`perf: a window was lost: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
@@ -99,15 +106,13 @@ export const attachPerf: AttachSpy = async (pid, options) => {
       throw cliError(
         'ERR_CLI_SPY_FAILED',
         `perf record ended (${signal ?? `exit code ${code}`}): ${stderr.toString() || 'no message'}`,
-        {
-          program: 'perf',
-        },
+        { program: 'perf' },
       );
     }
   });
   ended.catch(() => {});
 
-  const session: SpySession = {
+  return {
     ended,
     async stop() {
       if (!stopping) {
@@ -118,5 +123,23 @@ export const attachPerf: AttachSpy = async (pid, options) => {
       await ended;
     },
   };
-  return session;
+}
+
+/**
+ * Samples one process with Linux perf (`-p PID`, which follows its threads). Programs need frame
+ * pointers for whole stacks (`-fno-omit-frame-pointer`; Go keeps them); Node needs
+ * `--perf-basic-prof` for JavaScript names.
+ */
+export const attachPerf: AttachSpy = async (pid, options) => {
+  requireProgram('perf');
+  requireProcess(pid);
+  const periodNs = 1e9 / options.sampleRateHz;
+  return startPerfRecording({
+    targetArgs: ['-p', String(pid)],
+    sampleRateHz: options.sampleRateHz,
+    intervalMs: options.intervalMs,
+    onProfile: (profile, startMs, endMs) =>
+      options.onWindow({ profile: cpuOnly(profile, periodNs), startMs, endMs, spyName: 'perf' }),
+    onWarning: options.onWarning,
+  });
 };

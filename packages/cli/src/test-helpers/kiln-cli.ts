@@ -99,7 +99,8 @@ export function buildGoProgram(): string {
   const out = join(dir, 'burn-go');
   const r = spawnSync('go', ['build', '-o', out, join(PROGRAMS, 'burn.go')], {
     encoding: 'utf8',
-    env: { ...process.env, GOCACHE: join(dir, 'cache'), GO111MODULE: 'off', GOFLAGS: '' },
+    // One build cache for every test run: the standard library is compiled once, not per test.
+    env: { ...process.env, GOCACHE: join(tmpdir(), 'kiln-test-go-cache'), GO111MODULE: 'off', GOFLAGS: '' },
   });
   if (r.status !== 0) throw new Error(`go build failed: ${r.stderr || r.error?.message}`);
   return out;

@@ -21,6 +21,8 @@ export interface IngestUpload {
   endMs: number;
   /** Pyroscope's `spyName`: `perf`, `austin`, `nodespy`, `kiln-upload`... */
   spyName: string;
+  /** This upload's series instead of the client's (`kiln node-agent`: one per workload). */
+  series?: { appName: string; tags: Readonly<Record<string, string>> };
 }
 
 export const INGEST_REQUEST_TIMEOUT_MS = 30_000;
@@ -35,8 +37,9 @@ export class IngestClient {
 
   url(upload: IngestUpload): URL {
     const url = new URL(`${this.options.serverAddress.replace(/\/+$/, '')}/ingest`);
-    const tags = Object.entries(this.options.tags).map(([k, v]) => `${k}=${v}`);
-    url.searchParams.set('name', `${this.options.appName}{${tags.join(',')}}`);
+    const series = upload.series ?? this.options;
+    const tags = Object.entries(series.tags).map(([k, v]) => `${k}=${v}`);
+    url.searchParams.set('name', `${series.appName}{${tags.join(',')}}`);
     url.searchParams.set('from', String(Math.floor(upload.startMs / 1000)));
     url.searchParams.set(
       'until',
