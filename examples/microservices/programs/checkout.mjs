@@ -1,6 +1,7 @@
 // A CPU-bound HTTP service: every request hashes a cart many times.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
+import { setInterval } from 'node:timers';
 
 function priceCart(items) {
   let digest = '';

@@ -1,5 +1,6 @@
 // An allocation-heavy HTTP service: every request builds and serializes an order list.
 import { createServer } from 'node:http';
+import { setInterval } from 'node:timers';
 
 function listOrders(count) {
   const orders = Array.from({ length: count }, (_, i) => ({ id: i, lines: [{ sku: `sku-${i}`, qty: i % 7 }] }));
