@@ -71,24 +71,31 @@ describe('kiln connect', () => {
   });
 
   test('--pid of a running Node process (V8 inspector): its hot function leads; the session ends when it exits', async () => {
-    const node = await startProgram(process.execPath, [join(PROGRAMS, 'burn-node.mjs'), '6000'], 'burn-node started');
-    const kiln = startKiln([
-      'connect',
-      '--pid',
-      String(node.pid),
-      '--server',
-      server.url,
-      '--app',
-      'connect-node',
-      '--upload-interval',
-      '1s',
-    ]);
-    const run = await kiln.done; // ends on its own when the program exits
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /with node/);
-    const result = await topFunctions(server.url, 'connect-node', CPU);
-    assert.ok(result.total > 0, run.stderr);
-    assert.ok(result.top[0]!.name.includes('burnNodeHot'), JSON.stringify(result.top.slice(0, 3)));
+    const node = await startProgram(process.execPath, [join(PROGRAMS, 'burn-node.mjs'), '300000'], 'burn-node started');
+    try {
+      const kiln = startKiln([
+        'connect',
+        '--pid',
+        String(node.pid),
+        '--server',
+        server.url,
+        '--app',
+        'connect-node',
+        '--upload-interval',
+        '1s',
+      ]);
+      const result = await waitFor('connect-node profiles', async () => {
+        const r = await topFunctions(server.url, 'connect-node', CPU);
+        return r.total >= 0.5e9 ? r : null;
+      });
+      node.kill('SIGTERM'); // kiln's session ends on its own when the program exits
+      const run = await kiln.done;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stderr, /with node/);
+      assert.ok(result.top[0]!.name.includes('burnNodeHot'), JSON.stringify(result.top.slice(0, 3)));
+    } finally {
+      node.kill('SIGKILL');
+    }
   });
 
   test('--pid of no process is a named error', async () => {

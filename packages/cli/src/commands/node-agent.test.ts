@@ -151,9 +151,9 @@ describe('kiln node-agent', () => {
         async () => {
           const a = await topFunctions(server.url, 'default/burner-c', CPU);
           const b = await topFunctions(server.url, 'shop/burner-go', CPU);
-          return a.total >= 0.3e9 && b.total >= 0.3e9 ? [a, b] : null;
+          return a.total >= 0.2e9 && b.total >= 0.2e9 ? [a, b] : null;
         },
-        20_000,
+        90_000,
       );
       assert.equal(cResult.top[0]!.name, 'hot_c_loop', JSON.stringify(cResult.top.slice(0, 3)));
       assert.equal(

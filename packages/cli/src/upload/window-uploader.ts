@@ -26,7 +26,10 @@ export class WindowUploader {
   private readonly options: Required<Omit<WindowUploaderOptions, 'warn'>> & Pick<WindowUploaderOptions, 'warn'>;
   private pumping: Promise<void> | null = null;
   private wake: (() => void) | null = null;
-  private closing = false;
+  /** Set when flush() gave up: the pump stops at its next failure. */
+  private abandoned = false;
+  /** flush()'s deadline: retry delays are cut to it. */
+  private deadlineMs = Infinity;
   /** The window being sent (queue[0] while a request is out); never dropped by the bound. */
   private inFlight: IngestUpload | null = null;
   sent = 0;
@@ -51,14 +54,20 @@ export class WindowUploader {
     });
   }
 
-  /** Waits until every queued window is sent or dropped, at most `timeoutMs`; retries stop waiting. */
+  /**
+   * Waits until every queued window is sent or dropped, at most `timeoutMs`: a retry waiting out
+   * its delay tries again at once, and delays are cut to the deadline. What is left then is
+   * dropped, with a warning.
+   */
   async flush(timeoutMs: number): Promise<void> {
-    this.closing = true;
+    this.deadlineMs = Date.now() + timeoutMs;
     this.wake?.();
     if (this.pumping === null) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.pumping, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
+    this.abandoned = true;
+    this.wake?.();
     if (this.queue.length > 0) {
       this.options.warn(`${this.queue.length} window(s) not sent: the server did not take them in ${timeoutMs} ms`);
       this.dropped += this.queue.length;
@@ -85,10 +94,11 @@ export class WindowUploader {
           this.options.warn(`a window was refused and dropped: ${text}`);
           continue;
         }
-        this.options.warn(`upload failed, retrying in ${delayMs} ms: ${text}`);
-        if (this.closing) return;
+        if (this.abandoned) return;
+        const waitMs = Math.max(0, Math.min(delayMs, this.deadlineMs - Date.now()));
+        this.options.warn(`upload failed, retrying in ${waitMs} ms: ${text}`);
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delayMs);
+          const timer = setTimeout(resolve, waitMs);
           this.wake = () => {
             clearTimeout(timer);
             resolve();
