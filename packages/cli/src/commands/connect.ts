@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { checkSpyFits, chooseSpy, runtimeOfPid } from '../spies/choose-spy.js';
+import { pickSpy, runtimeOfPid } from '../spies/choose-spy.js';
 import { requireProcess } from '../spies/spawn-profiler.js';
 import type { SpyName } from '../spies/spy.js';
 import { attachOrWarn, requireSpyProgram, stopQuietly, uploaderFor, warn } from './exec.js';
@@ -16,10 +16,7 @@ export type ConnectOptions = ServerOptions & SpyOptions & { pid: number };
 
 /** The spy for a running process: `--spy`, checked against what it runs, or chosen by it. */
 export function spyForPid(pid: number, wanted: SpyOptions['spy']): SpyName {
-  const runtime = runtimeOfPid(pid);
-  if (wanted === 'auto') return chooseSpy(runtime);
-  checkSpyFits(wanted, runtime);
-  return wanted;
+  return pickSpy(runtimeOfPid(pid), wanted);
 }
 
 /**

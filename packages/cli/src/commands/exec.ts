@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { exitLikeProgram, runProgram } from '../run-program.js';
 import { ATTACH } from '../spies/attach.js';
-import { checkSpyFits, chooseSpy, runtimeOfCommand } from '../spies/choose-spy.js';
+import { pickSpy, runtimeOfCommand } from '../spies/choose-spy.js';
 import { nodeAgentEnv, perfMapEnv, removePerfMap } from '../spies/node-agent.js';
 import { requireProgram } from '../spies/spawn-profiler.js';
 import type { CollectedWindow, SpyName, SpySession } from '../spies/spy.js';
@@ -25,10 +25,7 @@ export function warn(message: string): void {
 
 /** The spy for a program: `--spy`, checked against its runtime, or chosen by it. */
 export function spyForCommand(command: string, wanted: SpyOptions['spy']): SpyName {
-  const runtime = runtimeOfCommand(command);
-  if (wanted === 'auto') return chooseSpy(runtime);
-  checkSpyFits(wanted, runtime);
-  return wanted;
+  return pickSpy(runtimeOfCommand(command), wanted);
 }
 
 /** The program a spy runs as (`py-spy` for py-spy...); the node spy needs none. */

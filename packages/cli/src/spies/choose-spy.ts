@@ -69,6 +69,13 @@ export function chooseSpy(runtime: Runtime): SpyName {
   }
 }
 
+/** `--spy`: `auto` chooses by the runtime; a named spy is checked against it. */
+export function pickSpy(runtime: Runtime, wanted: 'auto' | SpyName): SpyName {
+  if (wanted === 'auto') return chooseSpy(runtime);
+  checkSpyFits(wanted, runtime);
+  return wanted;
+}
+
 /** ERR_CLI_SPY_UNSUPPORTED when a spy is asked to profile a runtime it cannot read. */
 export function checkSpyFits(spy: SpyName, runtime: Runtime): void {
   const fits: Record<SpyName, readonly Runtime[]> = {
