@@ -146,15 +146,18 @@ describe('kiln node-agent', () => {
       '1s',
     ]);
     try {
+      const started = Date.now();
+      let seen = '';
       const [cResult, goResult] = await waitFor(
         'both workloads',
         async () => {
           const a = await topFunctions(server.url, 'default/burner-c', CPU);
           const b = await topFunctions(server.url, 'shop/burner-go', CPU);
+          seen = `burner-c ${a.total} ns, burner-go ${b.total} ns after ${Date.now() - started} ms; API requests: ${api.requests.length}`;
           return a.total >= 0.2e9 && b.total >= 0.2e9 ? [a, b] : null;
         },
         90_000,
-      );
+      ).finally(() => t.diagnostic(seen));
       assert.equal(cResult.top[0]!.name, 'hot_c_loop', JSON.stringify(cResult.top.slice(0, 3)));
       assert.equal(
         cResult.top.some((f) => f.name === 'main.burnGoHot'),
