@@ -63,7 +63,7 @@ function toJson(t: TargetStatus): ActiveTargetJson {
     scrapeUrl: t.url,
     globalUrl: t.url,
     lastError: t.lastError,
-    lastScrape: new Date(t.lastScrapeMs ?? Date.UTC(1, 0, 1)).toISOString().replace('.000Z', 'Z'),
+    lastScrape: t.lastScrapeMs === null ? '0001-01-01T00:00:00Z' : new Date(t.lastScrapeMs).toISOString(),
     lastScrapeDuration: t.lastScrapeDurationMs / 1000,
     health: t.health,
     scrapeInterval: duration(t.intervalMs),

@@ -56,7 +56,7 @@ describe('kubernetes_sd_configs: list and watch', () => {
       'memory payments-6b7c9d8f5-h4k2s 10.244.2.9:6061',
       'process_cpu checkout-7d9f8b6c5-x2x9q 10.244.1.17:6060',
     ];
-    let targets = await waitForTargets(kiln.url, (ts) => shape(ts).join() === initial.join());
+    const targets = await waitForTargets(kiln.url, (ts) => shape(ts).join() === initial.join());
     const cpu = targets.find((t) => t.labels.__name__ === 'process_cpu')!;
     assert.deepEqual(cpu.labels, {
       __name__: 'process_cpu',
@@ -84,7 +84,7 @@ describe('kubernetes_sd_configs: list and watch', () => {
     api.emit(pending!);
     api.emit(running!);
     const withSearch = [...initial, 'process_cpu search-84b5d6c7f9-zt6nd 10.244.1.23:7070'].sort();
-    targets = await waitForTargets(kiln.url, (ts) => shape(ts).join() === withSearch.join());
+    await waitForTargets(kiln.url, (ts) => shape(ts).join() === withSearch.join());
 
     api.emit(checkoutMoved!);
     const moved = withSearch.map((s) => s.replace('10.244.1.17:6060', '10.244.1.17:6070')).sort();

@@ -252,7 +252,8 @@ function parseProfiling(value: unknown, at: string): Record<ProfileName, Profile
 
 /** A Prometheus duration (`1h30m`, `15s`, `500ms`) in milliseconds. */
 export function parseDurationMs(value: unknown, at: string): number {
-  const text = typeof value === 'number' ? `${value}s` : asString(value, at);
+  // A bare number is no duration (Prometheus refuses `scrape_interval: 15` too).
+  const text = asString(value, at);
   const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(text);
   if (!m || text === '') return fail(at, `\`${text}\` is not a duration like 15s, 1m or 500ms`);
   const [h, min, s, ms] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number];
