@@ -35,7 +35,8 @@ test('replace: joined sources, anchored regex, $1 and ${1}, target from groups; 
       { source_labels: ['nothing'], target_label: '__address__' },
     ]),
   );
-  const { __address__: _deleted, ...rest } = pod;
+  const rest: Record<string, string> = { ...pod };
+  delete rest.__address__;
   assert.deepEqual(out, { ...rest, where: 'shop/cart-1', port: '6060', tier_web: '$web' });
 });
 
