@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestServer } from '../test-helpers/server.js';
 import { parseScrapeConfigs } from './scrape-config.js';
+import { scrapeOffsetMs } from './scrape-manager.js';
 import { startHttp, waitForTargets } from './test-helpers/scrape-probe.js';
 
 const goroutineOnly = {
@@ -102,4 +103,24 @@ test('a closed port is ERR_SCRAPE_CONNECT', async () => {
   } finally {
     await kiln.stop();
   }
+});
+
+test('targets are spread over the interval: each at a stable offset of its own', () => {
+  const keys = Array.from({ length: 200 }, (_, i) =>
+    JSON.stringify(['job', 'process_cpu', `http://10.0.0.${i}:6060/`]),
+  );
+  const offsets = keys.map((k) => scrapeOffsetMs(k, 15_000));
+  assert.ok(offsets.every((o) => o >= 0 && o < 15_000));
+  assert.deepEqual(
+    offsets,
+    keys.map((k) => scrapeOffsetMs(k, 15_000)),
+    'the same target keeps its phase',
+  );
+  // Ten 1.5 s slices of the interval all get some of the 200 targets; none gets a third of them.
+  const perSlice = new Array<number>(10).fill(0);
+  for (const o of offsets) perSlice[Math.floor(o / 1500)]!++;
+  assert.ok(
+    perSlice.every((n) => n > 0 && n < 67),
+    perSlice.join(),
+  );
 });

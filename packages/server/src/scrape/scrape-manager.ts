@@ -151,7 +151,7 @@ export class ScrapeManager {
         (code, seconds) => this.options.observer?.scraped(target.job, target.profile, resultOf(code), seconds),
       );
       this.loops.set(target.key, loop);
-      loop.start(offsetMs(target.key, target.intervalMs));
+      loop.start(scrapeOffsetMs(target.key, target.intervalMs));
     }
   }
 
@@ -250,7 +250,7 @@ function resultOf(code: string): string {
 }
 
 /** FNV-1a of the target key, spread over the interval: the same target always gets the same phase. */
-function offsetMs(key: string, intervalMs: number): number {
+export function scrapeOffsetMs(key: string, intervalMs: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
   return h % intervalMs;
