@@ -12,6 +12,9 @@ import {
   INGEST_ERRORS,
   QUERY_ERRORS,
   QUERY_LIMITS,
+  PROFILE_DEFAULTS,
+  SCRAPE_CONFIG_FIELDS,
+  SCRAPE_ERRORS,
   SETTINGS,
   STORAGE_ERRORS,
   STORAGE_LIMITS,
@@ -43,6 +46,7 @@ export function renderErrorsDoc(): string {
     ...AGENT_ERROR_DOCS,
     ...CLI_ERROR_DOCS,
   };
+  for (const [code, e] of Object.entries(SCRAPE_ERRORS)) all[code] = `${e.doc} Scrape result \`${e.reason}\`.`;
   for (const [code, e] of Object.entries(STORAGE_ERRORS)) all[code] = `${e.doc} Rejection reason \`${e.reason}\`.`;
   for (const [code, e] of Object.entries(INGEST_ERRORS)) {
     all[code] = `${e.doc} HTTP ${e.status}; rejection reason \`${e.reason}\`.`;
@@ -102,8 +106,30 @@ export function renderErrorsDoc(): string {
   );
   for (const [field, s] of Object.entries(SETTINGS)) {
     const f = field as keyof ServerConfig;
-    const shown = Array.isArray(s.default) ? s.default.join(', ') : String(s.default);
+    const shown = !Array.isArray(s.default) ? String(s.default) : s.default.length === 0 ? '[]' : s.default.join(', ');
     lines.push(`| \`${s.key}\` | \`${flagName(f)}\` | \`${envName(f)}\` | \`${shown}\` | ${s.doc} |`);
+  }
+  lines.push(
+    '',
+    '## Scrape jobs',
+    '',
+    'Each entry of `scrape_configs` (packages/server/src/scrape/scrape-config.ts). Unknown keys and bad',
+    'values stop the server with `ERR_SCRAPE_CONFIG_INVALID`; failed scrapes show in `GET /api/v1/targets`.',
+    '',
+    '| key | default | meaning |',
+    '| --- | --- | --- |',
+  );
+  for (const [key, f] of Object.entries(SCRAPE_CONFIG_FIELDS))
+    lines.push(`| \`${key}\` | \`${f.default}\` | ${f.doc} |`);
+  lines.push(
+    '',
+    '| profile (`__name__`) | default path | delta | pod annotation prefix |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const [name, p] of Object.entries(PROFILE_DEFAULTS)) {
+    lines.push(
+      `| \`${name}\` | \`${p.path}\` | ${p.delta ? 'yes' : 'no'} | \`profiles.grafana.com/${p.annotation}.\` |`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { KilnError } from '@kiln/model';
 import { parse as parseYaml } from 'yaml';
+import { parseScrapeConfigs, type ScrapeConfig } from './scrape/scrape-config.js';
 
 /**
  * Everything `kiln server` can be told. Each setting comes from, in order of precedence:
@@ -35,9 +36,16 @@ export interface ServerConfig {
   storageMemoryLimitMb: number;
   /** The built UI (packages/ui/dist); empty: the one beside this package. */
   uiDir: string;
+  /** Pull mode: Prometheus-style jobs whose targets the server scrapes (scrape/scrape-config.ts). */
+  scrapeConfigs: ScrapeConfig[];
+  /** Scrape limits: targets, scrapes in flight, bytes of one answer, and the wait before discovery retries. */
+  scrapeMaxTargets: number;
+  scrapeMaxConcurrent: number;
+  scrapeMaxBodyBytes: number;
+  scrapeDiscoveryRetryMs: number;
 }
 
-type SettingKind = 'string' | 'boolean' | 'integer' | 'integer-list' | 'log-level';
+type SettingKind = 'string' | 'boolean' | 'integer' | 'integer-list' | 'log-level' | 'scrape-configs';
 
 interface Setting {
   /** YAML key (snake_case), flag `--kebab-case`, env KILN_UPPER_SNAKE. */
@@ -150,6 +158,36 @@ export const SETTINGS: { [K in keyof ServerConfig]: Setting & { default: ServerC
     default: 1024,
     doc: "DuckDB's buffer memory limit, MiB.",
   },
+  scrapeConfigs: {
+    key: 'scrape_configs',
+    kind: 'scrape-configs',
+    default: [],
+    doc: 'Pull mode: a list of Prometheus-style scrape jobs (`job_name`, `static_configs`, `kubernetes_sd_configs`, `relabel_configs`, `profiling_config`; see "Scrape jobs" below). As a flag or variable, YAML or JSON text. A mistake stops the server with ERR_SCRAPE_CONFIG_INVALID.',
+  },
+  scrapeMaxTargets: {
+    key: 'scrape_max_targets',
+    kind: 'integer',
+    default: 1000,
+    doc: 'Targets (endpoint and profile type) scraped at most over all jobs; the rest are listed down with ERR_SCRAPE_TARGET_LIMIT.',
+  },
+  scrapeMaxConcurrent: {
+    key: 'scrape_max_concurrent',
+    kind: 'integer',
+    default: 32,
+    doc: 'Scrapes in flight at once; others wait for a free slot (the wait counts against their timeout).',
+  },
+  scrapeMaxBodyBytes: {
+    key: 'scrape_max_body_bytes',
+    kind: 'integer',
+    default: 64 * MiB,
+    doc: 'Bytes of one scraped profile as sent; a longer answer is cut off and the scrape fails with ERR_SCRAPE_TOO_LARGE.',
+  },
+  scrapeDiscoveryRetryMs: {
+    key: 'scrape_discovery_retry_ms',
+    kind: 'integer',
+    default: 5000,
+    doc: 'Wait before Kubernetes discovery lists and watches again after a failure (ERR_SCRAPE_DISCOVERY).',
+  },
 };
 
 export function defaultConfig(): ServerConfig {
@@ -244,6 +282,17 @@ function coerce(field: keyof ServerConfig, value: unknown, where: string): unkno
       const nums = items?.map((x) => Number(typeof x === 'string' ? x.trim() : x));
       if (nums && nums.length === 5 && nums.every((n) => Number.isSafeInteger(n) && n >= 0)) return nums;
       break;
+    }
+    case 'scrape-configs': {
+      let parsed = value;
+      if (typeof value === 'string') {
+        try {
+          parsed = parseYaml(value);
+        } catch (err) {
+          throw configError(`${where}: not YAML or JSON (${(err as Error).message})`);
+        }
+      }
+      return parseScrapeConfigs(parsed, where);
     }
     case 'log-level':
       if (typeof text === 'string' && ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(text)) {

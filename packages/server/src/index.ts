@@ -20,3 +20,5 @@ export { loadConfig, defaultConfig, envName, flagName, parseListen, SETTINGS, ty
 export { QUERY_ERRORS, QUERY_LIMITS } from './query/errors.js';
 export { HTTP_ERRORS } from './http/errors.js';
 export { INGEST_ERRORS } from './ingest/errors.js';
+export { SCRAPE_ERRORS } from './scrape/errors.js';
+export { SCRAPE_CONFIG_FIELDS, PROFILE_DEFAULTS } from './scrape/scrape-config.js';

@@ -2,15 +2,18 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram } from 'prom-client';
 import { parseListen, type ServerConfig } from './config.js';
 import { buildHttpServer } from './http/server.js';
 import { registerIngestRoutes } from './http/ingest-routes.js';
 import { registerUiRoutes } from './http/ui-routes.js';
 import { registerConnectServices } from './http/connect-services.js';
+import { registerTargetsRoutes } from './http/targets-routes.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { TenantRateLimiter } from './ingest/rate-limit.js';
 import { createMetrics } from './metrics.js';
 import { QueryService } from './query/query-service.js';
+import { ScrapeManager } from './scrape/scrape-manager.js';
 import { startSelfProfiling, type SelfProfiler } from './self-profiling.js';
 import { openEmbeddedStore } from './storage/embedded-store.js';
 import type { ProfileStore } from './storage/profile-store.js';
@@ -62,6 +65,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     defaultFlameGraphNodes: config.defaultFlameGraphNodes,
     maxSeriesPoints: 11_000,
   });
+  const scrape =
+    config.scrapeConfigs.length === 0
+      ? null
+      : new ScrapeManager({
+          jobs: config.scrapeConfigs,
+          writer: ingest,
+          tenant: config.defaultTenant,
+          maxTargets: config.scrapeMaxTargets,
+          maxConcurrentScrapes: config.scrapeMaxConcurrent,
+          maxBodyBytes: config.scrapeMaxBodyBytes,
+          discoveryRetryMs: config.scrapeDiscoveryRetryMs,
+          observer: scrapeObserver(metrics, (msg, fields) => app.log.warn(fields, msg)),
+        });
   const app = await buildHttpServer({
     query,
     ingest,
@@ -70,7 +86,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     defaultTenant: config.defaultTenant,
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     logLevel: config.logLevel,
-    plugins: [registerIngestRoutes, registerConnectServices, (a) => registerUiRoutes(a, uiDirOf(config))],
+    plugins: [
+      registerIngestRoutes,
+      registerConnectServices,
+      (a) => registerTargetsRoutes(a, scrape),
+      (a) => registerUiRoutes(a, uiDirOf(config)),
+    ],
   });
   const { host, port } = parseListen(config.listen);
   let url: string;
@@ -79,6 +100,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   } catch (err) {
     await store.close();
     throw err;
+  }
+  if (scrape) {
+    try {
+      await scrape.start();
+    } catch (err) {
+      await scrape.stop();
+      await app.close();
+      await store.close();
+      throw err;
+    }
   }
   let self: SelfProfiler | null = null;
   if (config.selfProfiling) {
@@ -95,11 +126,41 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       closing ??= (async () => {
         ready = false;
         await app.close();
+        if (scrape) await scrape.stop();
         if (self) await self.stop();
         await store.close();
         app.log.info('kiln server stopped');
       })();
       return closing;
+    },
+  };
+}
+
+/** Scrape results as `kiln_scrapes_total{job,profile,result}` and durations; discovery failures as warnings. */
+function scrapeObserver(
+  metrics: ReturnType<typeof createMetrics>,
+  warn: (msg: string, fields: object) => void,
+): ConstructorParameters<typeof ScrapeManager>[0]['observer'] {
+  const scrapes = new Counter({
+    name: 'kiln_scrapes_total',
+    help: 'Scrapes of pull-mode targets, by job, profile and result (`ok` or the error reason).',
+    labelNames: ['job', 'profile', 'result'],
+    registers: [metrics.registry],
+  });
+  const seconds = new Histogram({
+    name: 'kiln_scrape_seconds',
+    help: 'Duration of one scrape: waiting for a slot, fetching, decoding and writing.',
+    labelNames: ['job'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [metrics.registry],
+  });
+  return {
+    scraped(job, profile, result, s) {
+      scrapes.inc({ job, profile, result });
+      seconds.observe({ job }, s);
+    },
+    discoveryFailed(job, err) {
+      warn('kubernetes discovery failed', { job, code: err.code, err: err.message });
     },
   };
 }

@@ -42,13 +42,14 @@ export function nodeAgentEnv(base: NodeJS.ProcessEnv, options: NodeAgentEnvOptio
 
 /**
  * For `--spy perf` on a Node program: V8 writes /tmp/perf-PID.map so perf names JIT-compiled
- * JavaScript (`burn /app.js:3:13`), and interpreted frames get native stack entries perf can
- * walk. Both are V8 flags NODE_OPTIONS accepts.
+ * JavaScript functions (`burn /app.js:3:13`), and interpreted frames get native stack entries
+ * perf can walk. Both are V8 flags NODE_OPTIONS accepts. `-only-functions`, because Node 20's
+ * plain `--perf-basic-prof` also leaves an `isolate-*-v8.log` in the program's directory.
  */
 export function perfMapEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
     ...base,
-    NODE_OPTIONS: [base.NODE_OPTIONS, '--perf-basic-prof', '--interpreted-frames-native-stack']
+    NODE_OPTIONS: [base.NODE_OPTIONS, '--perf-basic-prof-only-functions', '--interpreted-frames-native-stack']
       .filter(Boolean)
       .join(' '),
   };

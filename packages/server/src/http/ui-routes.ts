@@ -8,10 +8,11 @@ import { sendError } from './server.js';
 
 /**
  * The pages of the web UI, named as in Pyroscope's v0.x UI so its users' links and habits carry
- * over: single view, comparison, diff, tag explorer, plus ad-hoc viewing of a dropped file.
+ * over: single view, comparison, diff, tag explorer, plus ad-hoc viewing of a dropped file and
+ * the pull-mode targets (`/targets`, Prometheus's name for that page).
  * Every page is the same index.html; the app reads the path and the query string.
  */
-export const UI_PAGES = ['/', '/comparison', '/comparison-diff', '/explore', '/adhoc'] as const;
+export const UI_PAGES = ['/', '/comparison', '/comparison-diff', '/explore', '/adhoc', '/targets'] as const;
 
 /**
  * Serves the built UI (packages/ui/dist: `app/` and `standalone/`). Hashed assets are cached for

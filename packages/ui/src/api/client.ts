@@ -196,3 +196,28 @@ export async function fetchProfileTypesOf(selector: string, range: TimeRange, si
   }
   return [...ids].sort();
 }
+
+/** One scrape target as `GET /api/v1/targets` lists it (Prometheus's shape; `labels.__name__` is the profile). */
+export interface ScrapeTargetInfo {
+  discoveredLabels: Record<string, string>;
+  labels: Record<string, string>;
+  scrapePool: string;
+  scrapeUrl: string;
+  lastError: string;
+  /** RFC 3339; `0001-01-01T00:00:00Z` before the first scrape. */
+  lastScrape: string;
+  /** Seconds. */
+  lastScrapeDuration: number;
+  health: 'up' | 'down' | 'unknown';
+  scrapeInterval: string;
+}
+
+/** The pull-mode targets and their health (empty when the server has no scrape_configs). */
+export async function fetchTargets(signal?: AbortSignal): Promise<ScrapeTargetInfo[]> {
+  const body = await getJson<{ data: { activeTargets: ScrapeTargetInfo[] } }>(
+    '/api/v1/targets',
+    { state: 'active' },
+    signal,
+  );
+  return body.data.activeTargets;
+}

@@ -5,6 +5,7 @@ import { ComparisonView } from '../views/ComparisonView.js';
 import { DiffView } from '../views/DiffView.js';
 import { SingleView } from '../views/SingleView.js';
 import { TagExplorerView } from '../views/TagExplorerView.js';
+import { TargetsView } from '../views/TargetsView.js';
 
 /** The pages, at the paths Pyroscope's v0.x UI used (the server serves index.html at each). */
 const PAGES = [
@@ -13,6 +14,7 @@ const PAGES = [
   { path: '/comparison-diff', label: 'Diff' },
   { path: '/explore', label: 'Tag explorer' },
   { path: '/adhoc', label: 'Ad-hoc' },
+  { path: '/targets', label: 'Targets' },
 ] as const;
 
 /** Parameters every page shares when switching pages: the query and the range. */
@@ -78,6 +80,7 @@ export function App(): React.JSX.Element {
         {page.path === '/comparison-diff' && <DiffView url={url} theme={theme} />}
         {page.path === '/explore' && <TagExplorerView url={url} theme={theme} />}
         {page.path === '/adhoc' && <AdhocView />}
+        {page.path === '/targets' && <TargetsView />}
       </main>
     </div>
   );

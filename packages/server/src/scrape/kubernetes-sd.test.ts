@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { isKilnError } from '@kiln/model';
+import type { ActiveTargetJson } from '../http/targets-routes.js';
+import { startTestServer, type TestServer } from '../test-helpers/server.js';
+import { parseScrapeConfigs } from './scrape-config.js';
+import { startGoPprofServer, type GoPprofServer } from './test-helpers/go-pprof-server.js';
+import {
+  readPodList,
+  readWatchEvents,
+  startKubeApiStandIn,
+  type KubeApiStandIn,
+} from './test-helpers/kube-api-stand-in.js';
+import { renderFolded, waitForTargets } from './test-helpers/scrape-probe.js';
+
+// Kubernetes pod discovery through @kubernetes/client-node against a stand-in API server that
+// replays recorded list and watch responses (testdata/scrape/kubernetes, see its README).
+
+function kubernetesJob(kubeconfig: string, interval: string, extra: Record<string, unknown> = {}): unknown {
+  return {
+    job_name: 'kubernetes-pods',
+    scrape_interval: interval,
+    kubernetes_sd_configs: [{ role: 'pod', kubeconfig_file: kubeconfig }],
+    relabel_configs: [
+      { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], target_label: 'app' },
+      { source_labels: ['namespace'], regex: 'kube-system', action: 'drop' },
+    ],
+    ...extra,
+  };
+}
+
+/** `profile address` of each target, sorted: what changes as pods come and go. */
+function shape(targets: ActiveTargetJson[]): string[] {
+  return targets.map((t) => `${t.labels.__name__} ${t.labels.pod} ${t.labels.instance}`).sort();
+}
+
+describe('kubernetes_sd_configs: list and watch', () => {
+  let api: KubeApiStandIn;
+  let kiln: TestServer;
+
+  before(async () => {
+    api = await startKubeApiStandIn();
+    // An hour between scrapes: this test is about discovery, the fixture's pod IPs are not reachable.
+    kiln = await startTestServer({
+      scrapeConfigs: parseScrapeConfigs([kubernetesJob(api.kubeconfig, '1h')], 'test: scrape_configs'),
+    });
+  });
+  after(async () => {
+    await kiln?.stop();
+    await api?.stop();
+  });
+
+  test('annotated pods become relabelled targets; watch events add, move and remove them', async () => {
+    const initial = [
+      'goroutine checkout-7d9f8b6c5-x2x9q 10.244.1.17:6060',
+      'memory payments-6b7c9d8f5-h4k2s 10.244.2.9:6061',
+      'process_cpu checkout-7d9f8b6c5-x2x9q 10.244.1.17:6060',
+    ];
+    const targets = await waitForTargets(kiln.url, (ts) => shape(ts).join() === initial.join());
+    const cpu = targets.find((t) => t.labels.__name__ === 'process_cpu')!;
+    assert.deepEqual(cpu.labels, {
+      __name__: 'process_cpu',
+      app: 'checkout',
+      container: 'checkout',
+      instance: '10.244.1.17:6060',
+      job: 'kubernetes-pods',
+      namespace: 'shop',
+      node: 'worker-1',
+      pod: 'checkout-7d9f8b6c5-x2x9q',
+      service_name: 'shop/checkout',
+    });
+    assert.equal(cpu.scrapeUrl, 'http://10.244.1.17:6060/debug/pprof/profile?seconds=3599');
+    assert.equal(cpu.discoveredLabels.__meta_kubernetes_pod_container_port_name, 'http-metrics');
+    assert.equal(
+      cpu.discoveredLabels.__meta_kubernetes_pod_annotation_profiles_grafana_com_cpu_port_name,
+      'http-metrics',
+    );
+    assert.equal(cpu.discoveredLabels.__meta_kubernetes_pod_controller_kind, 'ReplicaSet');
+    const memory = targets.find((t) => t.labels.__name__ === 'memory')!;
+    assert.equal(memory.labels.service_name, 'payments-api', 'profiles.grafana.com/service_name names the service');
+    assert.equal(memory.scrapeUrl, 'http://10.244.2.9:6061/debug/pprof/allocs');
+
+    const [pending, running, checkoutMoved, paymentsUnannotated, searchDeleted] = readWatchEvents();
+    api.emit(pending!);
+    api.emit(running!);
+    const withSearch = [...initial, 'process_cpu search-84b5d6c7f9-zt6nd 10.244.1.23:7070'].sort();
+    await waitForTargets(kiln.url, (ts) => shape(ts).join() === withSearch.join());
+
+    api.emit(checkoutMoved!);
+    const moved = withSearch.map((s) => s.replace('10.244.1.17:6060', '10.244.1.17:6070')).sort();
+    await waitForTargets(kiln.url, (ts) => shape(ts).join() === moved.join());
+
+    api.emit(paymentsUnannotated!);
+    const noPayments = moved.filter((s) => !s.includes('payments'));
+    await waitForTargets(kiln.url, (ts) => shape(ts).join() === noPayments.join());
+
+    api.emit(searchDeleted!);
+    const noSearch = noPayments.filter((s) => !s.includes('search'));
+    await waitForTargets(kiln.url, (ts) => shape(ts).join() === noSearch.join());
+
+    // One list, then one watch from its resourceVersion: changes were pushed, not polled.
+    const lists = api.requests.filter((r) => r.startsWith('GET /api/v1/pods') && !r.includes('watch=true'));
+    const watches = api.requests.filter((r) => r.includes('watch=true'));
+    assert.equal(lists.length, 1, api.requests.join('\n'));
+    assert.equal(watches.length, 1, api.requests.join('\n'));
+    assert.match(watches[0]!, /resourceVersion=1000/);
+  });
+});
+
+describe('kubernetes_sd_configs: pods served by a real Go program', () => {
+  let go: GoPprofServer;
+  let api: KubeApiStandIn;
+  let kiln: TestServer;
+
+  before(async () => {
+    go = await startGoPprofServer();
+    // The recorded pods, with the checkout and payments pods' addresses pointing at the Go program.
+    const list = readPodList();
+    for (const pod of list.items) {
+      if (pod.metadata.name.startsWith('checkout')) {
+        pod.status.podIP = '127.0.0.1';
+        pod.spec.containers[0]!.ports!.find((p) => p.name === 'http-metrics')!.containerPort = go.port;
+      }
+      if (pod.metadata.name.startsWith('payments')) {
+        pod.status.podIP = '127.0.0.1';
+        pod.metadata.annotations!['profiles.grafana.com/memory.port'] = String(go.port);
+      }
+    }
+    api = await startKubeApiStandIn(list);
+    kiln = await startTestServer({
+      scrapeConfigs: parseScrapeConfigs([kubernetesJob(api.kubeconfig, '2s')], 'test: scrape_configs'),
+    });
+  });
+  after(async () => {
+    await kiln?.stop();
+    await api?.stop();
+    await go?.stop();
+  });
+
+  test('their profiles are queryable by namespace, pod, container and service_name; deleting the pod stops it', async () => {
+    await waitForTargets(kiln.url, (ts) => ts.length === 3 && ts.every((t) => t.health === 'up'));
+    const selector =
+      '{namespace="shop",pod="checkout-7d9f8b6c5-x2x9q",container="checkout",service_name="shop/checkout",node="worker-1"}';
+    assert.match(
+      await renderFolded(kiln.url, `process_cpu:cpu:nanoseconds:cpu:nanoseconds${selector}`),
+      /main\.kilnScrapeHotLoop \d+/,
+    );
+    assert.match(await renderFolded(kiln.url, `goroutine:goroutine:count:goroutine:count${selector}`), /main\.main/);
+    assert.match(
+      await renderFolded(
+        kiln.url,
+        `memory:inuse_space:bytes:space:bytes{service_name="payments-api",pod="payments-6b7c9d8f5-h4k2s"}`,
+      ),
+      /main\.kilnScrapeAllocate/,
+    );
+    const deleted = readWatchEvents()[4]!;
+    const checkout = readPodList().items.find((p) => p.metadata.name.startsWith('checkout'))!;
+    api.emit({
+      type: 'DELETED',
+      object: {
+        ...checkout,
+        metadata: { ...checkout.metadata, resourceVersion: deleted.object.metadata.resourceVersion },
+      },
+    });
+    await waitForTargets(kiln.url, (ts) => ts.length === 1 && ts[0]!.labels.__name__ === 'memory');
+  });
+});
+
+describe('kubernetes_sd_configs: failures', () => {
+  test('a failing list is retried after scrape_discovery_retry_ms; the server serves meanwhile', async () => {
+    const api = await startKubeApiStandIn();
+    api.failLists(2);
+    const kiln = await startTestServer({
+      scrapeDiscoveryRetryMs: 300,
+      scrapeConfigs: parseScrapeConfigs([kubernetesJob(api.kubeconfig, '1h')], 'test: scrape_configs'),
+    });
+    try {
+      assert.equal((await fetch(`${kiln.url}/ready`)).status, 200);
+      await waitForTargets(kiln.url, (ts) => ts.length === 3, 10_000);
+      const lists = api.requests.filter((r) => !r.includes('watch=true'));
+      assert.equal(lists.length, 3, 'two failed lists, then one that worked');
+    } finally {
+      await kiln.stop();
+      await api.stop();
+    }
+  });
+
+  test('a kubeconfig_file that does not exist stops the server at start with ERR_SCRAPE_DISCOVERY', async () => {
+    await assert.rejects(
+      startTestServer({
+        scrapeConfigs: parseScrapeConfigs([kubernetesJob('/nonexistent/kubeconfig', '15s')], 'test: scrape_configs'),
+      }),
+      (err) => isKilnError(err, 'ERR_SCRAPE_DISCOVERY') && /nonexistent\/kubeconfig/.test(err.message),
+    );
+  });
+});
