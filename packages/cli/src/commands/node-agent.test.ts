@@ -154,7 +154,7 @@ describe('kiln node-agent', () => {
           const a = await topFunctions(server.url, 'default/burner-c', CPU);
           const b = await topFunctions(server.url, 'shop/burner-go', CPU);
           seen = `burner-c ${a.total} ns, burner-go ${b.total} ns after ${Date.now() - started} ms; API requests: ${api.requests.length}`;
-          return a.total >= 0.2e9 && b.total >= 0.2e9 ? [a, b] : null;
+          return a.total >= 0.2e9 && b.total >= 0.2e9 ? ([a, b] as const) : null;
         },
         90_000,
       ).finally(() => t.diagnostic(seen));
