@@ -1,0 +1,5 @@
+/**
+ * `@kiln/agent/otel`: links CPU samples to OpenTelemetry spans. A separate entry so that the
+ * main one does not need `@opentelemetry/api` (an optional peer dependency).
+ */
+export { SPAN_LABELS, SpanLabelsContextManager } from './span-labels-context-manager.js';
