@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +9,10 @@ import { table } from './harness.js';
  * The agent's overhead: throughput of the same program without an agent, with Kiln's agent and
  * with the official @pyroscope/nodejs 0.6.4, each in its own child process (bench/agent-workload.ts),
  * in rounds of none / kiln / official (rotated each round, so no agent always runs first or
- * last), so that machine noise hits all three alike. Each agent's figure is the median over
- * rounds of its throughput divided by the same round's no-agent throughput.
+ * last), so that machine noise hits all three alike. Each agent's figures are medians over
+ * rounds of its process against the same round's no-agent process: CPU time per operation (all
+ * threads, so the profilers' own threads count; the figure a shared, noisy machine moves least)
+ * and throughput.
  *
  * Both agents upload to a sink server in this process (HTTP 200 to everything, counting
  * uploads), so the export path runs but no server's CPU competes with the program. The io
@@ -19,7 +22,8 @@ import { table } from './harness.js';
  * BENCH_AGENT_ROUNDS (default 7), BENCH_MEASURE_MS (5 000 per process) and
  * BENCH_UPLOAD_INTERVAL_MS (2 000: five times as often as the agents' default 10 s, so each
  * measured window holds two collect-encode-upload cycles of CPU and heap) tune it;
- * BENCH_KILN_OPTIONS (JSON AgentOptions, e.g. `{"heap":false}`) changes Kiln's agent only.
+ * BENCH_KILN_OPTIONS (JSON AgentOptions, e.g. `{"heap":false}`) changes Kiln's agent only, and
+ * BENCH_AGENT_WORKLOADS (`cpu,io`) picks the workloads.
  */
 const WORKLOAD = fileURLToPath(new URL('./agent-workload.ts', import.meta.url));
 const AGENTS = ['none', 'kiln', 'official'] as const;
@@ -32,6 +36,7 @@ interface Settings {
   measureMs: number;
   uploadIntervalMs: number;
   connections: number;
+  workloads: Workload[];
 }
 
 function settings(): Settings {
@@ -41,6 +46,7 @@ function settings(): Settings {
     measureMs: Number(process.env['BENCH_MEASURE_MS'] ?? 5_000),
     uploadIntervalMs: Number(process.env['BENCH_UPLOAD_INTERVAL_MS'] ?? 2_000),
     connections: 16,
+    workloads: (process.env['BENCH_AGENT_WORKLOADS'] ?? 'cpu,io').split(',') as Workload[],
   };
 }
 
@@ -98,14 +104,30 @@ function lineFrom(child: ChildProcess, prefix: string): Promise<string> {
   });
 }
 
-async function measureCpu(agent: AgentKind, sinkUrl: string, s: Settings): Promise<number> {
-  const child = startChild(agent, 'cpu', sinkUrl, s);
-  const result = JSON.parse(await lineFrom(child, 'RESULT ')) as { opsPerSec: number };
-  child.kill('SIGKILL');
-  return result.opsPerSec;
+/** One process's figures: throughput, and its CPU time (all threads) per 1 000 operations. */
+interface Measured {
+  opsPerSec: number;
+  cpuMsPerKilo: number;
 }
 
-async function measureIo(agent: AgentKind, sinkUrl: string, s: Settings): Promise<number> {
+async function measureCpu(agent: AgentKind, sinkUrl: string, s: Settings): Promise<Measured> {
+  const child = startChild(agent, 'cpu', sinkUrl, s);
+  const result = JSON.parse(await lineFrom(child, 'RESULT ')) as Measured;
+  child.kill('SIGKILL');
+  return result;
+}
+
+const CLOCK_TICKS_PER_SEC = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** A process's user + system CPU time so far, every thread, from /proc (Linux). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which may hold spaces: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
+}
+
+async function measureIo(agent: AgentKind, sinkUrl: string, s: Settings): Promise<Measured> {
   const child = startChild(agent, 'io', sinkUrl, s);
   try {
     const port = Number(await lineFrom(child, 'READY '));
@@ -130,13 +152,15 @@ async function measureIo(agent: AgentKind, sinkUrl: string, s: Settings): Promis
     await new Promise((resolve) => setTimeout(resolve, s.warmupMs));
     counting = true;
     const start = performance.now();
+    const cpuStartMs = cpuMsOf(child.pid!);
     await new Promise((resolve) => setTimeout(resolve, s.measureMs));
     const elapsedMs = performance.now() - start;
     const counted = done;
+    const cpuMs = cpuMsOf(child.pid!) - cpuStartMs;
     stop = true;
     await Promise.all(loops);
     pool.destroy();
-    return (counted * 1000) / elapsedMs;
+    return { opsPerSec: (counted * 1000) / elapsedMs, cpuMsPerKilo: (cpuMs * 1000) / counted };
   } finally {
     child.kill('SIGKILL');
   }
@@ -148,8 +172,10 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function pct(ratio: number): string {
-  return `${((ratio - 1) * 100).toFixed(1)} %`;
+/** A ratio as a change in percent: median over rounds, then the range. */
+function spread(ratios: number[]): string {
+  const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)} %`;
+  return `**${pct(median(ratios))}** (${pct(Math.min(...ratios))} … ${pct(Math.max(...ratios))})`;
 }
 
 export async function benchAgent(): Promise<string> {
@@ -159,33 +185,31 @@ export async function benchAgent(): Promise<string> {
   const rows: string[][] = [];
   const notes: string[] = [];
   try {
-    for (const workload of ['cpu', 'io'] as const) {
-      const rates: Record<AgentKind, number[]> = { none: [], kiln: [], official: [] };
-      const ratios: Record<'kiln' | 'official', number[]> = { kiln: [], official: [] };
+    for (const workload of s.workloads) {
+      const none: Measured[] = [];
+      const throughput: Record<'kiln' | 'official', number[]> = { kiln: [], official: [] };
+      const cpuCost: Record<'kiln' | 'official', number[]> = { kiln: [], official: [] };
       for (let round = 0; round < s.rounds; round++) {
         const order = AGENTS.map((_, i) => AGENTS[(i + round) % AGENTS.length]!);
-        const got: Partial<Record<AgentKind, number>> = {};
+        const got: Partial<Record<AgentKind, Measured>> = {};
         for (const agent of order) {
-          got[agent] =
-            workload === 'cpu' ? await measureCpu(agent, sinkUrl, s) : await measureIo(agent, sinkUrl, s);
-          rates[agent].push(got[agent]);
+          got[agent] = workload === 'cpu' ? await measureCpu(agent, sinkUrl, s) : await measureIo(agent, sinkUrl, s);
         }
-        ratios.kiln.push(got.kiln! / got.none!);
-        ratios.official.push(got.official! / got.none!);
+        none.push(got.none!);
+        for (const agent of ['kiln', 'official'] as const) {
+          throughput[agent].push(got[agent]!.opsPerSec / got.none!.opsPerSec);
+          cpuCost[agent].push(got[agent]!.cpuMsPerKilo / got.none!.cpuMsPerKilo);
+        }
       }
-      const cell = (agent: 'kiln' | 'official'): string => {
-        const r = ratios[agent];
-        return `${median(r).toFixed(3)} (${Math.min(...r).toFixed(3)}–${Math.max(...r).toFixed(3)})`;
-      };
       const unit = workload === 'cpu' ? 'units/s' : 'requests/s';
       rows.push([
-        workload === 'cpu' ? 'CPU-bound (JSON + sort, 10 ms slices)' : 'I/O-bound (HTTP, fs read + sha256 + JSON)',
-        `${Math.round(median(rates.none)).toLocaleString('en-US')} ${unit}`,
-        cell('kiln'),
-        `**${pct(median(ratios.kiln))}**`,
-        cell('official'),
-        `**${pct(median(ratios.official))}**`,
-        (median(ratios.kiln) / median(ratios.official)).toFixed(3),
+        workload === 'cpu' ? 'CPU-bound (JSON + sort, 10 ms slices)' : 'I/O-bound (HTTP: fs read + sha256 + JSON)',
+        `${Math.round(median(none.map((m) => m.opsPerSec))).toLocaleString('en-US')} ${unit}, ` +
+          `${median(none.map((m) => m.cpuMsPerKilo)).toFixed(1)} CPU ms / 1k`,
+        spread(cpuCost.kiln),
+        spread(cpuCost.official),
+        spread(throughput.kiln),
+        spread(throughput.official),
       ]);
     }
     const uploads = [...sink.uploads].map(([app, n]) => `${app}: ${n}`).join(', ');
@@ -195,17 +219,18 @@ export async function benchAgent(): Promise<string> {
   }
   return [
     `${s.rounds} rounds × (none, kiln, official) per workload, ${s.measureMs} ms measured per process after ` +
-      `${s.warmupMs} ms of warm-up; uploads every ${s.uploadIntervalMs} ms. Ratios: throughput with the agent / ` +
-      'without, same round; median (min–max over rounds).\n',
+      `${s.warmupMs} ms of warm-up; uploads every ${s.uploadIntervalMs} ms. Each change is the agent's process ` +
+      "against the same round's process without an agent: median over rounds (min … max). CPU time per " +
+      "operation counts every thread of the process (the profilers' too) and does not move when other " +
+      'programs take the CPU; throughput does.\n',
     table(
       [
         'workload',
         'no agent (median)',
-        'Kiln agent ratio',
-        'Kiln throughput change',
-        '@pyroscope/nodejs 0.6.4 ratio',
-        'official throughput change',
-        'Kiln / official',
+        'Kiln: CPU time per op',
+        '@pyroscope/nodejs 0.6.4: CPU time per op',
+        'Kiln: throughput',
+        '@pyroscope/nodejs 0.6.4: throughput',
       ],
       rows,
     ),

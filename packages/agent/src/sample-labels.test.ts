@@ -110,6 +110,15 @@ test('wrapWithLabels returns what fn returns, merges with the labels around it, 
   );
   assert.deepEqual(result, { inner: { route: '/a', shard: '4', step: 'load' }, x: 7 });
   assert.deepEqual(getLabels(), {});
+  // What fn throws reaches the caller unchanged, and the labels end with it all the same.
+  assert.throws(
+    () =>
+      wrapWithLabels({ route: '/b' }, () => {
+        throw new RangeError('from fn');
+      }),
+    RangeError,
+  );
+  assert.deepEqual(getLabels(), {});
 });
 
 test('setLabels replaces the labels of the current async context only', async () => {

@@ -44,7 +44,11 @@ let published: LabelContext = EMPTY;
 function publish(context: LabelContext): void {
   if (context === published || !sink) return;
   published = context;
-  sink.setContext(context);
+  try {
+    sink.setContext(context);
+  } catch {
+    // An error thrown in an async hook ends the process; a sample without labels is the lesser harm.
+  }
 }
 
 function onLabelsUsed(): void {
@@ -72,8 +76,13 @@ function enableHook(): void {
  */
 export function attachLabelSink(target: ContextSink): () => void {
   sink = target;
-  published = EMPTY;
-  publish(storage.getStore() ?? EMPTY);
+  // Set unconditionally: a restarted native profiler may have dropped what it held.
+  published = storage.getStore() ?? EMPTY;
+  try {
+    target.setContext(published);
+  } catch {
+    // As in publish(): never throw into the host for the sake of labels.
+  }
   if (labelsUsed) enableHook();
   return () => {
     if (sink !== target) return;
