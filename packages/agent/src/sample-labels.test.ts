@@ -22,10 +22,12 @@ after(() => receiver.close());
 async function profileScenario(
   scenario: 'labels' | 'otel',
   fns: string[],
+  env: Record<string, string> = {},
 ): Promise<{ stdout: string; byFunction: Map<string, Map<string, number>> }> {
-  const app = `agent-test.labels-${scenario}`;
+  const app = `agent-test.labels-${scenario}-${Object.values(env).join('-')}`;
   const child = await runChild([CHILD, scenario], {
     env: {
+      ...env,
       KILN_TEST_RUN_MS: '1500',
       KILN_TEST_AGENT: JSON.stringify({
         appName: app,
@@ -70,33 +72,60 @@ test('wrapWithLabels and setLabels: samples carry the labels of the code they we
   }
 });
 
-test('SpanLabelsContextManager: samples inside a span carry its span_id and trace_id, samples outside none', async () => {
+interface SpanIds {
+  name: string;
+  spanId: string;
+  traceId: string;
+  profileId: unknown;
+}
+
+/** Runs the otel scenario; returns the spans it made and the labels `fns`' samples carry. */
+async function profileSpans(
+  spanId: 'local-root' | 'active',
+): Promise<{ spans: SpanIds[]; byFunction: Map<string, Map<string, number>> }> {
   const fns = ['kilnTestBurnInSpan', 'kilnTestBurnInChildSpan', 'kilnTestBurnOutsideSpan'];
-  const { stdout, byFunction } = await profileScenario('otel', fns);
+  const { stdout, byFunction } = await profileScenario('otel', fns, { KILN_TEST_SPAN_ID: spanId });
   const line = stdout.split('\n').find((l) => l.startsWith('SPANS '));
   assert.ok(line, stdout);
-  const spans = JSON.parse(line.slice('SPANS '.length)) as Array<{ name: string; spanId: string; traceId: string }>;
-  const labelsOf = (name: string): Set<string> =>
-    new Set(
-      spans
-        .filter((s) => s.name === name)
-        // The local root's name labels its whole subtree.
-        .map((s) => `span_id=${s.spanId},span_name=checkout,trace_id=${s.traceId}`),
-    );
-
-  for (const [fn, span] of [
-    ['kilnTestBurnInSpan', 'checkout'],
-    ['kilnTestBurnInChildSpan', 'price'],
-  ] as const) {
-    const values = byFunction.get(fn)!;
-    const sampled = [...values.keys()];
-    assert.ok(sampled.length >= 5, `${fn} was sampled in ${sampled.length} spans`);
-    const allowed = labelsOf(span);
-    for (const labels of sampled) assert.ok(allowed.has(labels), `${fn} sampled with {${labels}}, not a ${span} span`);
-  }
+  const spans = JSON.parse(line.slice('SPANS '.length)) as SpanIds[];
+  assert.ok(spans.length >= 10, `${spans.length} spans`);
   const outside = byFunction.get('kilnTestBurnOutsideSpan')!;
   assert.ok((outside.get('') ?? 0) > 50e6, 'work outside the spans was sampled');
   assert.deepEqual([...outside.keys()], [''], 'with no labels');
+  return { spans, byFunction };
+}
+
+/** Asserts that every sample of `fn` carries the labels of one of `spans`, and that there were several. */
+function assertSampledIn(byFunction: Map<string, Map<string, number>>, fn: string, spans: SpanIds[]): void {
+  // The local root's name labels its whole subtree.
+  const allowed = new Set(spans.map((s) => `span_id=${s.spanId},span_name=checkout,trace_id=${s.traceId}`));
+  const sampled = [...byFunction.get(fn)!.keys()];
+  assert.ok(sampled.length >= 5, `${fn} was sampled in ${sampled.length} spans`);
+  for (const labels of sampled) assert.ok(allowed.has(labels), `${fn} sampled with {${labels}}`);
+}
+
+test('SpanLabelsContextManager: samples in a trace carry its local root span_id and trace_id, samples outside none', async () => {
+  const { spans, byFunction } = await profileSpans('local-root');
+  const roots = spans.filter((s) => s.name === 'checkout');
+  assertSampledIn(byFunction, 'kilnTestBurnInSpan', roots);
+  // A child span's work is its root's, as Grafana's span profiles select it.
+  assertSampledIn(byFunction, 'kilnTestBurnInChildSpan', roots);
+  // ProfileIdSpanProcessor marks the root spans, and only them, for Grafana's trace view.
+  for (const span of spans) assert.equal(span.profileId, span.name === 'checkout' ? span.spanId : undefined);
+});
+
+test("SpanLabelsContextManager with spanId: 'active': samples carry the innermost span's id", async () => {
+  const { spans, byFunction } = await profileSpans('active');
+  assertSampledIn(
+    byFunction,
+    'kilnTestBurnInSpan',
+    spans.filter((s) => s.name === 'checkout'),
+  );
+  assertSampledIn(
+    byFunction,
+    'kilnTestBurnInChildSpan',
+    spans.filter((s) => s.name === 'price'),
+  );
 });
 
 test('wrapWithLabels returns what fn returns, merges with the labels around it, and restores them', () => {

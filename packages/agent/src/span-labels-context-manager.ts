@@ -1,4 +1,4 @@
-import { isSpanContextValid, trace, type Context, type ContextManager } from '@opentelemetry/api';
+import { isSpanContextValid, trace, type Context, type ContextManager, type Span } from '@opentelemetry/api';
 import {
   buildLabelContext,
   currentLabelContext,
@@ -8,24 +8,39 @@ import {
 } from './sample-labels.js';
 
 /**
- * The sample labels that link CPU samples to OpenTelemetry spans:
+ * The sample labels that link CPU samples to OpenTelemetry spans, as Grafana's otel-profiling
+ * integrations name them:
  *
- * - `span_id`: the span active when the sample was taken (16 hex digits), the innermost one.
- * - `trace_id`: its trace (32 hex digits).
- * - `span_name`: the name of the trace's first span in this process (its local root, e.g. the
- *   server span of an HTTP request), as Grafana's otel-profiling-go labels it.
+ * - `span_id`: 16 hex digits. By default the id of the trace's local root span (its first span
+ *   in this process, e.g. the server span of an HTTP request), which is what Grafana Pyroscope's
+ *   span profiles and Tempo's "profiles for this span" select; with `spanId: 'active'`, the
+ *   innermost active span's.
+ * - `trace_id`: the trace, 32 hex digits: selects every sample of one request.
+ * - `span_name`: the local root span's name, so a flame graph can be filtered by endpoint.
  *
- * `span_id` and `trace_id` are the names Grafana Pyroscope reads for span profiles; servers keep
- * them out of series labels (one series per request would follow). `span_name` does become a
- * series label, so a flame graph can be filtered by endpoint.
+ * Servers keep `span_id` and `trace_id` out of series labels (one series per request would
+ * follow); `span_name` does become one.
  */
 export const SPAN_LABELS = { spanId: 'span_id', traceId: 'trace_id', spanName: 'span_name' } as const;
 
+/** The span attribute Grafana's trace view reads to link a span to its profile. */
+export const PROFILE_ID_ATTRIBUTE = 'pyroscope.profile.id';
+
+export interface SpanLabelsOptions {
+  /**
+   * Whose id `span_id` holds: `'local-root'` (default), the trace's first span in this process,
+   * as Grafana's integrations label it; or `'active'`, the innermost span, for finer attribution
+   * at the cost of Grafana's span profiles seeing only the root span's own samples.
+   */
+  spanId?: 'local-root' | 'active';
+}
+
 /**
  * An OpenTelemetry context manager that makes the CPU samples taken while a span is active (in
- * `context.with`, `startActiveSpan`, bound callbacks, and the async work they start) carry the
- * span's ids as pprof sample labels (see `SPAN_LABELS`), so a slow trace can show its own
- * profile. It wraps the context manager you would use anyway and changes nothing else.
+ * `context.with`, `startActiveSpan`, bound callbacks, and the async work they start) carry its
+ * trace's ids as pprof sample labels (see `SPAN_LABELS` and `SpanLabelsOptions`), so a slow
+ * trace can show its own profile. It wraps the context manager you would use anyway and changes
+ * nothing else.
  *
  * Needs `@opentelemetry/api` 1.x. The labels join those of `wrapWithLabels`; heap samples carry
  * none. Event emitters passed to `bind` keep the wrapped manager's behaviour: their listeners run
@@ -40,9 +55,11 @@ export const SPAN_LABELS = { spanId: 'span_id', traceId: 'trace_id', spanName: '
  */
 export class SpanLabelsContextManager implements ContextManager {
   private readonly inner: ContextManager;
+  private readonly activeSpanId: boolean;
 
-  constructor(inner: ContextManager) {
+  constructor(inner: ContextManager, options: SpanLabelsOptions = {}) {
     this.inner = inner;
+    this.activeSpanId = options.spanId === 'active';
   }
 
   active(): Context {
@@ -55,7 +72,7 @@ export class SpanLabelsContextManager implements ContextManager {
     thisArg?: ThisParameterType<F>,
     ...args: A
   ): ReturnType<F> {
-    const labelContext = spanLabelContext(context, currentLabelContext());
+    const labelContext = spanLabelContext(context, currentLabelContext(), this.activeSpanId);
     if (labelContext === undefined) return this.inner.with(context, fn, thisArg, ...args);
     return this.inner.with(context, () => runInLabelContext(labelContext, fn, thisArg, args));
   }
@@ -84,9 +101,10 @@ export class SpanLabelsContextManager implements ContextManager {
 
 /**
  * The label context for code running in `context`, or undefined when `current` already fits (the
- * same span, or no span in either): most `with` calls then cost a map lookup and a comparison.
+ * same trace, or the same span with `activeSpanId`; or no span in either): most `with` calls then
+ * cost a map lookup and a comparison.
  */
-function spanLabelContext(context: Context, current: LabelContext): LabelContext | undefined {
+function spanLabelContext(context: Context, current: LabelContext, activeSpanId: boolean): LabelContext | undefined {
   const { spanId, traceId, spanName } = SPAN_LABELS;
   const span = trace.getSpan(context);
   const spanContext = span?.spanContext();
@@ -98,10 +116,9 @@ function spanLabelContext(context: Context, current: LabelContext): LabelContext
     delete labels[spanName];
     return buildLabelContext(labels);
   }
-  if (current.labels[spanId] === spanContext.spanId && current.labels[traceId] === spanContext.traceId) {
-    return undefined;
-  }
-  if (current.labels[traceId] !== spanContext.traceId) {
+  const sameTrace = current.labels[traceId] === spanContext.traceId;
+  if (sameTrace && (!activeSpanId || current.labels[spanId] === spanContext.spanId)) return undefined;
+  if (!sameTrace) {
     // The first span of this trace here: its local root, whose name labels the whole subtree.
     delete labels[spanName];
     const name = (span as { name?: unknown }).name;
@@ -110,4 +127,34 @@ function spanLabelContext(context: Context, current: LabelContext): LabelContext
   labels[spanId] = spanContext.spanId;
   labels[traceId] = spanContext.traceId;
   return buildLabelContext(labels satisfies SampleLabels);
+}
+
+/**
+ * An OpenTelemetry span processor that marks each local root span (no parent, or a parent from
+ * another process) with `pyroscope.profile.id` = its span id: the attribute with which Grafana's
+ * trace view offers the span's profile. Pair it with `SpanLabelsContextManager`, whose default
+ * `span_id` is that same id. It only sets the attribute; add it beside your exporting processor.
+ *
+ * @example
+ *   const sdk = new NodeSDK({
+ *     contextManager: new SpanLabelsContextManager(new AsyncLocalStorageContextManager()),
+ *     spanProcessors: [new ProfileIdSpanProcessor(), new BatchSpanProcessor(new OTLPTraceExporter())],
+ *   });
+ */
+export class ProfileIdSpanProcessor {
+  onStart(span: Span, parentContext: Context): void {
+    const parent = trace.getSpanContext(parentContext);
+    if (parent && isSpanContextValid(parent) && !parent.isRemote) return;
+    span.setAttribute(PROFILE_ID_ATTRIBUTE, span.spanContext().spanId);
+  }
+
+  onEnd(): void {}
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }

@@ -3,11 +3,14 @@
 //           continuations and a timer it starts run after wrapWithLabels returned), setLabels
 //           on a timer chain, and CPU work outside any label
 //   otel    the real OpenTelemetry SDK (sdk-trace-base, context-async-hooks) with
-//           SpanLabelsContextManager: a span around CPU work, a child span inside it, and CPU
-//           work outside any span; prints the ids of every span as `SPANS [...]` on stdout
+//           SpanLabelsContextManager (KILN_TEST_SPAN_ID: its spanId option) and
+//           ProfileIdSpanProcessor: a span around CPU work, a child span inside it, and CPU work
+//           outside any span; prints every span's ids and pyroscope.profile.id attribute as
+//           `SPANS [...]` on stdout
 // KILN_TEST_RUN_MS is how long it runs; KILN_TEST_AGENT (JSON AgentOptions) starts the agent,
 // which is stopped (flushing its last profile) at the end.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Span } from '@opentelemetry/api';
 import { getLabels, setLabels, startProfiling, wrapWithLabels } from '@kiln/agent';
 
 const scenario = process.argv[2] ?? 'labels';
@@ -81,20 +84,23 @@ async function otel(): Promise<void> {
   const { context, trace } = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
-  const { SpanLabelsContextManager } = await import('@kiln/agent/otel');
-  context.setGlobalContextManager(new SpanLabelsContextManager(new AsyncLocalStorageContextManager()).enable());
-  trace.setGlobalTracerProvider(new BasicTracerProvider());
+  const { ProfileIdSpanProcessor, SpanLabelsContextManager } = await import('@kiln/agent/otel');
+  const spanId = process.env.KILN_TEST_SPAN_ID === 'active' ? 'active' : 'local-root';
+  context.setGlobalContextManager(
+    new SpanLabelsContextManager(new AsyncLocalStorageContextManager(), { spanId }).enable(),
+  );
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new ProfileIdSpanProcessor()] }));
   const tracer = trace.getTracer('kiln-agent-test');
 
-  const spans: Array<{ name: string; spanId: string; traceId: string }> = [];
+  const spans: Array<{ name: string; spanId: string; traceId: string; profileId: unknown }> = [];
   const end = Date.now() + runMs;
   while (Date.now() < end) {
     await tracer.startActiveSpan('checkout', async (span) => {
-      spans.push({ name: 'checkout', ...ids(span.spanContext()) });
+      spans.push({ name: 'checkout', ...ids(span) });
       await sleep(1);
       kilnTestBurnInSpan(10);
       tracer.startActiveSpan('price', (child) => {
-        spans.push({ name: 'price', ...ids(child.spanContext()) });
+        spans.push({ name: 'price', ...ids(child) });
         kilnTestBurnInChildSpan(10);
         child.end();
       });
@@ -106,8 +112,11 @@ async function otel(): Promise<void> {
   console.log(`SPANS ${JSON.stringify(spans)}`);
 }
 
-function ids({ spanId, traceId }: { spanId: string; traceId: string }): { spanId: string; traceId: string } {
-  return { spanId, traceId };
+function ids(span: Span): { spanId: string; traceId: string; profileId: unknown } {
+  const { spanId, traceId } = span.spanContext();
+  // An SDK span's attributes, as the processors and exporters see them.
+  const attributes = (span as unknown as { attributes: Record<string, unknown> }).attributes;
+  return { spanId, traceId, profileId: attributes['pyroscope.profile.id'] };
 }
 
 const agent = process.env.KILN_TEST_AGENT
