@@ -1,5 +1,6 @@
 // The program bench/agent.ts measures, one process per round: argv[2] is the agent (`none`,
-// `kiln`, `official`), argv[3] the workload:
+// `kiln`, `kiln-labels`: Kiln's agent with every slice or request in wrapWithLabels, `official`),
+// argv[3] the workload:
 //   cpu  JSON and sort work in 10 ms slices between event-loop turns; after BENCH_WARMUP_MS it
 //        counts units for BENCH_MEASURE_MS and prints `RESULT {"opsPerSec":…,"cpuMsPerKilo":…}`
 //   io   an HTTP server whose handler reads a 16 KiB file (libuv's thread pool), hashes it and
@@ -13,6 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { wrapWithLabels as WrapWithLabels } from '@kiln/agent';
 
 const agentKind = process.argv[2] ?? 'none';
 const workload = process.argv[3] ?? 'cpu';
@@ -21,10 +23,14 @@ const uploadIntervalMs = Number(process.env['BENCH_UPLOAD_INTERVAL_MS'] ?? 2_000
 const warmupMs = Number(process.env['BENCH_WARMUP_MS'] ?? 1_000);
 const measureMs = Number(process.env['BENCH_MEASURE_MS'] ?? 5_000);
 
+/** Runs `fn` as the program would with the agent's labels; only `kiln-labels` sets any. */
+let labeled: typeof WrapWithLabels = (_labels, fn, ...args) => fn(...args);
+
 async function startAgent(): Promise<void> {
   const appName = `bench-agent.${agentKind}-${workload}`;
-  if (agentKind === 'kiln') {
-    const { startProfiling } = await import('@kiln/agent');
+  if (agentKind === 'kiln' || agentKind === 'kiln-labels') {
+    const { startProfiling, wrapWithLabels } = await import('@kiln/agent');
+    if (agentKind === 'kiln-labels') labeled = wrapWithLabels;
     startProfiling({
       appName,
       serverAddress: sinkUrl,
@@ -82,14 +88,16 @@ async function runIo(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-agent-'));
   const file = join(dir, 'payload.bin');
   writeFileSync(file, Buffer.alloc(16 * 1024, 'kiln'));
-  const server = http.createServer((req, res) => {
-    void readFile(file).then((data) => {
-      const hash = createHash('sha256').update(data).digest('hex');
-      const items = Array.from({ length: 20 }, (_, i) => ({ i, hash: hash.slice(i, i + 8) }));
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ path: req.url, hash, items }));
-    });
-  });
+  const server = http.createServer((req, res) =>
+    labeled({ route: '/cart' }, () => {
+      void readFile(file).then((data) => {
+        const hash = createHash('sha256').update(data).digest('hex');
+        const items = Array.from({ length: 20 }, (_, i) => ({ i, hash: hash.slice(i, i + 8) }));
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ path: req.url, hash, items }));
+      });
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   console.log(`READY ${(server.address() as AddressInfo).port}`);
 }

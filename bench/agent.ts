@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { table } from './harness.js';
 
 /**
- * The agent's overhead: throughput of the same program without an agent, with Kiln's agent and
- * with the official @pyroscope/nodejs 0.6.4, each in its own child process (bench/agent-workload.ts),
- * in rounds of none / kiln / official (rotated each round, so no agent always runs first or
- * last), so that machine noise hits all three alike. Each agent's figures are medians over
+ * The agent's overhead: the same program without an agent, with Kiln's agent, with Kiln's agent
+ * and every slice or request in `wrapWithLabels` (which turns on its async hook), and with the
+ * official @pyroscope/nodejs 0.6.4, each in its own child process (bench/agent-workload.ts), in
+ * rounds of none / kiln / kiln-labels / official (rotated each round, so no agent always runs
+ * first or last), so that machine noise hits all alike. Each agent's figures are medians over
  * rounds of its process against the same round's no-agent process: CPU time per operation (all
  * threads, so the profilers' own threads count; the figure a shared, noisy machine moves least)
  * and throughput.
@@ -26,8 +27,10 @@ import { table } from './harness.js';
  * BENCH_AGENT_WORKLOADS (`cpu,io`) picks the workloads.
  */
 const WORKLOAD = fileURLToPath(new URL('./agent-workload.ts', import.meta.url));
-const AGENTS = ['none', 'kiln', 'official'] as const;
+const AGENTS = ['none', 'kiln', 'kiln-labels', 'official'] as const;
 type AgentKind = (typeof AGENTS)[number];
+type WithAgent = Exclude<AgentKind, 'none'>;
+const WITH_AGENT: readonly WithAgent[] = ['kiln', 'kiln-labels', 'official'];
 type Workload = 'cpu' | 'io';
 
 interface Settings {
@@ -187,8 +190,8 @@ export async function benchAgent(): Promise<string> {
   try {
     for (const workload of s.workloads) {
       const none: Measured[] = [];
-      const throughput: Record<'kiln' | 'official', number[]> = { kiln: [], official: [] };
-      const cpuCost: Record<'kiln' | 'official', number[]> = { kiln: [], official: [] };
+      const throughput: Record<WithAgent, number[]> = { kiln: [], 'kiln-labels': [], official: [] };
+      const cpuCost: Record<WithAgent, number[]> = { kiln: [], 'kiln-labels': [], official: [] };
       for (let round = 0; round < s.rounds; round++) {
         const order = AGENTS.map((_, i) => AGENTS[(i + round) % AGENTS.length]!);
         const got: Partial<Record<AgentKind, Measured>> = {};
@@ -196,7 +199,7 @@ export async function benchAgent(): Promise<string> {
           got[agent] = workload === 'cpu' ? await measureCpu(agent, sinkUrl, s) : await measureIo(agent, sinkUrl, s);
         }
         none.push(got.none!);
-        for (const agent of ['kiln', 'official'] as const) {
+        for (const agent of WITH_AGENT) {
           throughput[agent].push(got[agent]!.opsPerSec / got.none!.opsPerSec);
           cpuCost[agent].push(got[agent]!.cpuMsPerKilo / got.none!.cpuMsPerKilo);
         }
@@ -206,10 +209,8 @@ export async function benchAgent(): Promise<string> {
         workload === 'cpu' ? 'CPU-bound (JSON + sort, 10 ms slices)' : 'I/O-bound (HTTP: fs read + sha256 + JSON)',
         `${Math.round(median(none.map((m) => m.opsPerSec))).toLocaleString('en-US')} ${unit}, ` +
           `${median(none.map((m) => m.cpuMsPerKilo)).toFixed(1)} CPU ms / 1k`,
-        spread(cpuCost.kiln),
-        spread(cpuCost.official),
-        spread(throughput.kiln),
-        spread(throughput.official),
+        ...WITH_AGENT.map((agent) => spread(cpuCost[agent])),
+        ...WITH_AGENT.map((agent) => spread(throughput[agent])),
       ]);
     }
     const uploads = [...sink.uploads].map(([app, n]) => `${app}: ${n}`).join(', ');
@@ -218,7 +219,7 @@ export async function benchAgent(): Promise<string> {
     await sink.close();
   }
   return [
-    `${s.rounds} rounds × (none, kiln, official) per workload, ${s.measureMs} ms measured per process after ` +
+    `${s.rounds} rounds × (none, kiln, kiln-labels, official) per workload, ${s.measureMs} ms measured per process after ` +
       `${s.warmupMs} ms of warm-up; uploads every ${s.uploadIntervalMs} ms. Each change is the agent's process ` +
       "against the same round's process without an agent: median over rounds (min … max). CPU time per " +
       "operation counts every thread of the process (the profilers' too) and does not move when other " +
@@ -228,8 +229,10 @@ export async function benchAgent(): Promise<string> {
         'workload',
         'no agent (median)',
         'Kiln: CPU time per op',
+        'Kiln + labels: CPU time per op',
         '@pyroscope/nodejs 0.6.4: CPU time per op',
         'Kiln: throughput',
+        'Kiln + labels: throughput',
         '@pyroscope/nodejs 0.6.4: throughput',
       ],
       rows,
