@@ -31,10 +31,11 @@ const LABEL_NAME = /^[A-Za-z0-9_.]+$/;
  * On Node 20 @datadog/pprof samples whichever context was last handed to `time.setContext`; it
  * cannot read an AsyncLocalStorage from its signal handler. So while a profiler is attached and
  * labels have been used at least once, an async hook hands it the store of every callback as the
- * callback starts. Only then, and only when it differs from the last one: a request's chain of
- * awaits costs one native call, not two per hop. There is deliberately no `after` hook to reset
- * it (which doubled the hook's cost): between callbacks, samples outside JavaScript (idle, which
- * carries no wall time, and garbage collection) keep the labels of the callback that ran last.
+ * callback starts, calling into the profiler only when that store differs from the last one, so
+ * a request's chain of awaits costs one native call, not one per hop. There is deliberately no
+ * `after` hook resetting it, which would double the hook calls and make every hop a native call:
+ * between callbacks, samples outside JavaScript (idle, which carries no wall time, and garbage
+ * collection) keep the labels of the callback that ran last.
  * Programs that never set labels never pay for the hook.
  */
 const storage = new AsyncLocalStorage<LabelContext>();
