@@ -18,6 +18,7 @@ const sections: Section[] = [
     : []),
   ['server', async () => (await import('./server.js')).benchServer()],
   ['browser', async () => (await import('./browser.js')).benchBrowser()],
+  ['agent', async () => (await import('./agent.js')).benchAgent()],
 ];
 
 console.log(

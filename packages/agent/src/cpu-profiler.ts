@@ -1,5 +1,6 @@
 import { AgentError, AgentErrorCode } from './agent-error.js';
 import type { PprofModule, PprofProfile, PprofSourceMapper } from './pprof-module.js';
+import { attachLabelSink, labelsOfSample } from './sample-labels.js';
 
 export interface CpuProfilerOptions {
   samplingIntervalMicros: number;
@@ -25,8 +26,11 @@ export class CpuProfiler {
   private readonly options: CpuProfilerOptions;
   private startedAtMs = 0;
   private running = false;
+  private detachLabels: (() => void) | undefined;
   /** Whether profiles carry `cpu/nanoseconds` (false where @datadog/pprof cannot collect it). */
   collectsCpuTime = false;
+  /** Whether samples carry the labels of `wrapWithLabels` and span ids (they need contexts). */
+  collectsLabels = false;
 
   constructor(pprof: PprofModule, options: CpuProfilerOptions) {
     this.pprof = pprof;
@@ -48,25 +52,32 @@ export class CpuProfiler {
       sourceMapper: this.options.sourceMapper,
       workaroundV8Bug: true,
     };
-    let firstError: unknown;
-    if (this.options.collectCpuTime) {
-      // CPU time is kept per sampling context, so @datadog/pprof needs contexts for it.
+    // Contexts carry both the sample labels and CPU time (kept per context); try the richest
+    // mode first and give up one feature at a time where @datadog/pprof cannot do it.
+    const attempts = [
+      ...(this.options.collectCpuTime ? [{ withContexts: true, collectCpuTime: true }] : []),
+      { withContexts: true, collectCpuTime: false },
+      { withContexts: false, collectCpuTime: false },
+    ];
+    const errors: string[] = [];
+    for (const attempt of attempts) {
       try {
-        time.start({ ...base, withContexts: true, collectCpuTime: true });
-        this.collectsCpuTime = true;
+        time.start({ ...base, ...attempt });
+        this.collectsCpuTime = attempt.collectCpuTime;
+        this.collectsLabels = attempt.withContexts;
+        break;
       } catch (err) {
-        firstError = err;
+        errors.push(message(err));
       }
     }
-    if (!this.collectsCpuTime) {
-      try {
-        time.start({ ...base, withContexts: false, collectCpuTime: false });
-      } catch (err) {
-        throw new AgentError(AgentErrorCode.profilerStart, `the wall-clock profiler did not start: ${message(err)}`, {
-          details: { firstError: firstError === undefined ? '' : message(firstError) },
-        });
-      }
+    if (errors.length === attempts.length) {
+      throw new AgentError(
+        AgentErrorCode.profilerStart,
+        `the wall-clock profiler did not start: ${errors.at(-1) ?? ''}`,
+        { details: { firstError: errors[0] ?? '' } },
+      );
     }
+    if (this.collectsLabels) this.detachLabels = attachLabelSink(time);
     this.running = true;
     this.startedAtMs = Date.now();
   }
@@ -76,7 +87,11 @@ export class CpuProfiler {
     if (!this.running) return null;
     const startMs = this.startedAtMs;
     this.running = restart;
-    const profile = this.pprof.time.stop(restart);
+    if (!restart) this.detachLabels?.();
+    const profile = this.pprof.time.stop(restart, this.collectsLabels ? labelsOfSample : undefined);
+    // A restart may replace the native profiler (@datadog/pprof's V8 bug workaround), and with it
+    // the context it holds: hand it the current one again.
+    if (restart && this.collectsLabels) this.detachLabels = attachLabelSink(this.pprof.time);
     const endMs = Date.now();
     this.startedAtMs = endMs;
     return { profile, startMs, endMs };

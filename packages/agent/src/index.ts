@@ -14,3 +14,4 @@ export { AgentError, AgentErrorCode, AGENT_ERROR_DOCS, isRetryable } from './age
 export type { AgentLogger, AgentLoggerObject, AgentLogLevel } from './logger.js';
 export { AGENT_VERSION, buildSeriesLabels, formatSeriesName } from './series-labels.js';
 export type { UploadStats } from './upload-queue.js';
+export { getLabels, setLabels, wrapWithLabels, type SampleLabels } from './sample-labels.js';

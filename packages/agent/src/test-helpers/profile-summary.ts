@@ -51,3 +51,34 @@ export function functionsOf(profile: Profile): Array<{ name: string; file: strin
   }
   return out;
 }
+
+/**
+ * Value of samples with a frame whose name includes `needle`, per label set: `k=v,k2=v2` with
+ * keys sorted, `''` for samples without labels.
+ */
+export function valueByLabels(profile: Profile, type: string, needle: string): Map<string, number> {
+  const t = sampleTypeIndex(profile, type);
+  const { samples } = profile;
+  const out = new Map<string, number>();
+  for (let i = 0; i < samples.length; i++) {
+    if (!stackHas(profile, i, needle)) continue;
+    const labels = samples.labelSets[samples.labelSet[i]!] ?? [];
+    const key = labels
+      .map((l) => `${l.key}=${l.str ?? l.num}`)
+      .sort()
+      .join(',');
+    out.set(key, (out.get(key) ?? 0) + samples.values[i * profile.sampleTypes.length + t]!);
+  }
+  return out;
+}
+
+function stackHas(profile: Profile, sample: number, needle: string): boolean {
+  const { samples, locations } = profile;
+  for (let s = samples.stackStart[sample]!; s < samples.stackStart[sample + 1]!; s++) {
+    const loc = samples.stack[s]!;
+    for (let l = locations.lineStart[loc]!; l < locations.lineStart[loc + 1]!; l++) {
+      if (functionName(profile, locations.lineFunction[l]!).includes(needle)) return true;
+    }
+  }
+  return false;
+}

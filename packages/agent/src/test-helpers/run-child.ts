@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 export const WORKLOAD = fileURLToPath(new URL('./children/workload.ts', import.meta.url));
 export const REGISTER = fileURLToPath(new URL('../register.ts', import.meta.url));
+/** Resolved here, so that children running in another directory find it too. */
+const TSX = import.meta.resolve('tsx');
 
 export interface ChildResult {
   code: number | null;
@@ -17,6 +19,8 @@ export interface RunChildOptions {
   env?: Record<string, string>;
   /** Extra node flags before the script, e.g. ['--import', REGISTER]. */
   nodeArgs?: string[];
+  /** Working directory of the child. Default this process's. */
+  cwd?: string;
   /** Kill after this long (a test failure, not a hang). Default 15 000. */
   timeoutMs?: number;
 }
@@ -29,8 +33,12 @@ export function runChild(args: string[], options: RunChildOptions = {}): Promise
   const started = Date.now();
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', ...(options.nodeArgs ?? []), ...args],
-    { env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['--conditions=source', '--import', TSX, ...(options.nodeArgs ?? []), ...args],
+    {
+      env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: options.cwd,
+    },
   );
   let stdout = '';
   let stderr = '';
