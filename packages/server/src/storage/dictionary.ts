@@ -125,9 +125,8 @@ export class Dictionary {
       const nameId = nameOf[node]!;
       if (nameId === 0 && fnOfName[0] === -1) resolve(0);
       const parent = parentOf[node]!;
-      const h = childHi(hi[parent]!, lo[parent]!, fnHiOfName[nameId]!);
-      hi[node] = h;
-      lo[node] = childLo(lo[parent]!, fnLoOfName[nameId]!, h);
+      hi[node] = childHi(hi[parent]!, fnHiOfName[nameId]!);
+      lo[node] = childLo(lo[parent]!, fnLoOfName[nameId]!);
       if (self[node] !== 0) count++;
     }
     const stacks = new Int32Array(count);
@@ -198,6 +197,7 @@ export class Dictionary {
     const locationCount = locationStart.length - 1;
     const scratch = this.scratch.reset(names.length, locationCount, length);
     const { fnOfName, fnHiOfName, fnLoOfName, locKind, locHi, locLo, stacks, values: sampleValues } = scratch;
+    const { sampleHi, sampleLo, sampleOf } = scratch;
     // Per name: its function's id, hashed on first use; the function's index only when a new
     // stack needs it (fnOfName: -1 not hashed yet, -2 hashed). Per location: 0 not resolved
     // yet, 1 one frame (its function's id in locHi, locLo), 2 several.
@@ -214,6 +214,9 @@ export class Dictionary {
       locLo[l] = fnLoOfName[locationFrames[to - 1]!]!;
       return (locKind[l] = 1);
     };
+    // Ids first, probes after: a probe into a table of a million stacks misses the CPU caches,
+    // and independent probes in a row overlap their misses where a probe after each sample's
+    // chain of mixes waited alone.
     let count = 0;
     for (let s = 0; s < length; s++) {
       const value = values[s]!;
@@ -228,23 +231,29 @@ export class Dictionary {
         let kind = locKind[l]!;
         if (kind === 0) kind = resolve(l);
         if (kind === 1) {
-          const h = childHi(hi, lo, locHi[l]!);
-          lo = childLo(lo, locLo[l]!, h);
-          hi = h;
+          hi = childHi(hi, locHi[l]!);
+          lo = childLo(lo, locLo[l]!);
           continue;
         }
         const fTo = locationStart[l + 1]!;
         for (let f = locationStart[l]!; f < fTo; f++) {
           const nameId = locationFrames[f]!;
-          const h = childHi(hi, lo, fnHiOfName[nameId]!);
-          lo = childLo(lo, fnLoOfName[nameId]!, h);
-          hi = h;
+          hi = childHi(hi, fnHiOfName[nameId]!);
+          lo = childLo(lo, fnLoOfName[nameId]!);
         }
       }
-      let index = this.stacks.get(hi, lo);
-      if (index === -1) index = this.addSamplePath(samples, from, to);
-      stacks[count] = index;
+      sampleHi[count] = hi;
+      sampleLo[count] = lo;
+      sampleOf[count] = s;
       sampleValues[count++] = value;
+    }
+    for (let k = 0; k < count; k++) stacks[k] = this.stacks.get(sampleHi[k]!, sampleLo[k]!);
+    for (let k = 0; k < count; k++) {
+      if (stacks[k] !== -1) continue;
+      // A new stack (or one an earlier sample of this profile added).
+      const s = sampleOf[k]!;
+      stacks[k] = this.stacks.get(sampleHi[k]!, sampleLo[k]!);
+      if (stacks[k] === -1) stacks[k] = this.addSamplePath(samples, stackStart[s]!, stackStart[s + 1]!);
     }
     return { stacks, values: sampleValues, count };
   }
@@ -267,9 +276,8 @@ export class Dictionary {
         const fnLo = fnLoOfName[nameId]!;
         let fn = fnOfName[nameId]!;
         if (fn < 0) fn = fnOfName[nameId] = this.functionOf(samples.names[nameId]!, fnHi, fnLo, true);
-        const h = childHi(hi, lo, fnHi);
-        lo = childLo(lo, fnLo, h);
-        hi = h;
+        hi = childHi(hi, fnHi);
+        lo = childLo(lo, fnLo);
         index = this.addStack(hi, lo, index, fn, true);
       }
     }
@@ -360,6 +368,9 @@ class InternScratch {
   locLo = new Uint32Array(0);
   stacks = new Int32Array(0);
   values = new Float64Array(0);
+  sampleHi = new Uint32Array(0);
+  sampleLo = new Uint32Array(0);
+  sampleOf = new Uint32Array(0);
 
   /** Sized for the profile, with no name and no location resolved. */
   reset(names: number, locations: number, samples: number): this {
@@ -379,6 +390,9 @@ class InternScratch {
       const n = Math.max(samples, this.stacks.length * 2);
       this.stacks = new Int32Array(n);
       this.values = new Float64Array(n);
+      this.sampleHi = new Uint32Array(n);
+      this.sampleLo = new Uint32Array(n);
+      this.sampleOf = new Uint32Array(n);
     }
     this.fnOfName.fill(-1, 0, names);
     this.locKind.fill(0, 0, locations);

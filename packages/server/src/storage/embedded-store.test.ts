@@ -61,6 +61,17 @@ function dirSizeBytes(dir: string): number {
 }
 
 describe('embedded store', () => {
+  test('a data directory of format 3 is refused, not misread: its stack ids were computed another way', async () => {
+    await withDataDir(async (dataDir) => {
+      writeFileSync(join(dataDir, 'FORMAT'), JSON.stringify({ format: 'kiln-embedded', version: 3 }) + '\n');
+      await assert.rejects(openEmbeddedStore({ dataDir, compactIntervalMs: 0 }), (err: unknown) => {
+        assert.ok(isKilnError(err, 'ERR_STORAGE_FORMAT_VERSION'), `got ${String(err)}`);
+        assert.match(err.message, /format version 3; this Kiln reads kiln-embedded version 4$/);
+        return true;
+      });
+    });
+  });
+
   test('FORMAT holds the on-disk version; another version is refused with ERR_STORAGE_FORMAT_VERSION', async () => {
     await withDataDir(async (dataDir) => {
       await withEmbedded(dataDir, {}, async (store) => {

@@ -383,11 +383,15 @@ export class EmbeddedStore implements ProfileStore {
       }
       const target = await parts.partition(level, partStart);
       const summed = await parts.sumCells(sources, level, { from, to, below: true });
-      await inTransaction(this.con, async () => {
-        if (summed.length > 0) await parts.append(target, summed);
-        // One row per compaction, the largest counts: no DELETE, which costs a statement more.
-        await this.con.run(`INSERT INTO ${target.alias}.rollup_state VALUES (${to})`);
-      });
+      // One rollup_state row per compaction, the largest counts: no DELETE, which costs a
+      // statement more.
+      await inTransaction(
+        this.con,
+        async () => {
+          if (summed.length > 0) await parts.append(target, summed);
+        },
+        `INSERT INTO ${target.alias}.rollup_state VALUES (${to})`,
+      );
       target.watermarkMs = to;
       from = to;
     }

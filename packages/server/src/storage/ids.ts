@@ -33,20 +33,31 @@ export function hashStringInto(text: string, hi: Uint32Array, lo: Uint32Array, a
   lo[at] = fmix(b + Math.imul(text.length, 0x27d4eb2f));
 }
 
-/** The id of a child: a mix of the parent's id and the function's id. */
+/**
+ * The id of a child: each half of the parent's id XOR the same half of the function's id, mixed
+ * on its own (format 4). Ingest computes this for every frame of every sample; with the halves
+ * independent, the CPU runs the two mixes side by side, where format 3's low half waited for
+ * the high one. Each mix is a bijection, so siblings (same parent, other function) and paths
+ * that differ in one frame never collide.
+ */
 export function childId(parentHi: number, parentLo: number, fnHi: number, fnLo: number): [number, number] {
-  const hi = childHi(parentHi, parentLo, fnHi);
-  return [hi, childLo(parentLo, fnLo, hi)];
+  return [childHi(parentHi, fnHi), childLo(parentLo, fnLo)];
 }
 
 /** childId's high half, as uint32 (the hot path computes the halves without an array). */
-export function childHi(parentHi: number, parentLo: number, fnHi: number): number {
-  return fmix(Math.imul(parentHi ^ 0x9e3779b9, 0x85ebca6b) ^ fnHi ^ Math.imul(parentLo, 0xc2b2ae35)) >>> 0;
+export function childHi(parentHi: number, fnHi: number): number {
+  let h = parentHi ^ fnHi;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** childId's low half, as uint32, from the high half. */
-export function childLo(parentLo: number, fnLo: number, hi: number): number {
-  return fmix(Math.imul(parentLo ^ 0x7f4a7c15, 0xcc9e2d51) ^ fnLo ^ Math.imul(hi, 0x1b873593)) >>> 0;
+/** childId's low half, as uint32. */
+export function childLo(parentLo: number, fnLo: number): number {
+  let h = parentLo ^ fnLo;
+  h = Math.imul(h ^ (h >>> 16), 0x21f0aaad);
+  h = Math.imul(h ^ (h >>> 15), 0x735a2d97);
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 function fmix(h: number): number {

@@ -1,7 +1,7 @@
 /**
  * The embedded store's on-disk layout, declared as data. docs/storage-format.md explains it.
  *
- *   <dataDir>/FORMAT                       {"format":"kiln-embedded","version":3}
+ *   <dataDir>/FORMAT                       {"format":"kiln-embedded","version":4}
  *   <dataDir>/meta.duckdb                  dictionaries: functions, stacks, series
  *   <dataDir>/rollup.json                  per level, how far compaction passed over empty ranges
  *   <dataDir>/retention.json               per level, where retention has deleted data up to
@@ -11,9 +11,10 @@ export const FORMAT_NAME = 'kiln-embedded';
 /**
  * Bump on any change a previous Kiln could misread; opening checks it. 3: sample blobs carry
  * a scale (the values' common factor) and a sign flag, and rollup cells may be BELOW
- * (sample-blob.ts).
+ * (sample-blob.ts). 4: a stack id mixes each half of its parent's id with the same half of its
+ * function's id on its own (ids.ts), so every stored stack id changed.
  */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 
 export interface Column {
   name: string;
