@@ -31,7 +31,8 @@ if (files.some((f) => f.startsWith('packages/ui/'))) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+  // A test that hangs fails after 5 minutes (naming itself) instead of holding CI until its limit.
+  ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
 );
 process.exit(result.status ?? 1);
