@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { table } from './harness.js';
 
 /**
- * The agent's overhead: the same program with Kiln's agent, with Kiln's agent and every slice or
- * request in `wrapWithLabels` (which turns on its async hook), and with the official
- * @pyroscope/nodejs 0.6.4, each against the same program without an agent (bench/agent-workload.ts).
+ * The agent's overhead: the same program with Kiln's agent, with the official @pyroscope/nodejs
+ * 0.6.4 and, on request, with Kiln's agent and every slice or request in `wrapWithLabels` (which
+ * turns on its async hook), each against the same program without an agent
+ * (bench/agent-workload.ts).
  *
  * **Paired runs.** The program with an agent and the program without one run at the same time,
  * each pinned to a CPU of its own (taskset), and swap CPUs every round: whatever else the machine
@@ -35,19 +36,23 @@ import { table } from './harness.js';
  * BENCH_UPLOAD_INTERVAL_MS (10 000), BENCH_WARMUP_MS (upload interval + 2 000),
  * BENCH_MEASURE_MS (twice the upload interval), BENCH_AGENT_IO_RATE (2 500) tune it;
  * BENCH_KILN_OPTIONS (JSON AgentOptions, e.g. `{"heap":false}`) changes Kiln's agent only,
- * BENCH_AGENT_WORKLOADS (`cpu,io`) picks the workloads and BENCH_AGENTS (`kiln,kiln-labels,official`)
- * the agents. Needs two CPUs and taskset.
+ * BENCH_AGENT_WORKLOADS (`cpu,io`) picks the workloads and BENCH_AGENTS the agents: by default
+ * `kiln,official,none` (`none`: the A/A check, the program without an agent on both sides, which
+ * shows how far the method's own noise reaches); `kiln-labels` adds Kiln's agent with labels.
+ * Needs two CPUs and taskset.
  */
 const WORKLOAD = fileURLToPath(new URL('./agent-workload.ts', import.meta.url));
-const WITH_AGENT = ['kiln', 'kiln-labels', 'official'] as const;
+/** What runs beside the program without an agent; `none` there is the A/A check of the method's noise. */
+const WITH_AGENT = ['kiln', 'kiln-labels', 'official', 'none'] as const;
 type WithAgent = (typeof WITH_AGENT)[number];
-type AgentKind = 'none' | WithAgent;
 type Workload = 'cpu' | 'io';
 const AGENT_NAMES: Record<WithAgent, string> = {
   kiln: 'Kiln',
   'kiln-labels': 'Kiln + labels',
   official: '@pyroscope/nodejs 0.6.4',
+  none: 'A/A (no agent on either side)',
 };
+const DEFAULT_AGENTS: WithAgent[] = ['kiln', 'official', 'none'];
 
 interface Settings {
   rounds: number;
@@ -70,8 +75,15 @@ function settings(): Settings {
     ioRate: Number(process.env['BENCH_AGENT_IO_RATE'] ?? 2_500),
     connections: 16,
     workloads: (process.env['BENCH_AGENT_WORKLOADS'] ?? 'cpu,io').split(',') as Workload[],
-    agents: (process.env['BENCH_AGENTS'] ?? WITH_AGENT.join(',')).split(',') as WithAgent[],
+    agents: agentsFromEnv(),
   };
+}
+
+function agentsFromEnv(): WithAgent[] {
+  const names = (process.env['BENCH_AGENTS'] ?? DEFAULT_AGENTS.join(',')).split(',');
+  const unknown = names.filter((name) => !(WITH_AGENT as readonly string[]).includes(name));
+  if (unknown.length) throw new Error(`BENCH_AGENTS: unknown ${unknown.join(', ')} (known: ${WITH_AGENT.join(', ')})`);
+  return names as WithAgent[];
 }
 
 /** Answers every upload with 200 and counts them per series name's app. */
@@ -97,7 +109,7 @@ class Sink {
   }
 }
 
-function startChild(agent: AgentKind, workload: Workload, cpu: number, sinkUrl: string, s: Settings): ChildProcess {
+function startChild(agent: WithAgent, workload: Workload, cpu: number, sinkUrl: string, s: Settings): ChildProcess {
   const argv = [
     '-c',
     String(cpu),
