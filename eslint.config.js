@@ -19,7 +19,7 @@ function boundary(files, forbidden, why) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'testdata/**', 'data/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'testdata/**', 'data/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { KilnError } from '@kiln/model';
-import type { TargetStatus } from '../scrape/scrape-manager.js';
+import type { DiscoveryFailure, TargetStatus } from '../scrape/scrape-manager.js';
 import type { DroppedTarget } from '../scrape/targets.js';
 import { sendError } from './server.js';
 
 /** What the targets route reads; ScrapeManager is one (main.ts passes null without scrape_configs). */
 export interface TargetSource {
-  listTargets(): { active: TargetStatus[]; dropped: DroppedTarget[] };
+  listTargets(): { active: TargetStatus[]; dropped: DroppedTarget[]; discoveryFailures: DiscoveryFailure[] };
 }
 
 /** One active target as Prometheus's `/api/v1/targets` shows it, plus the profile type. */
@@ -27,12 +27,23 @@ export interface ActiveTargetJson {
   scrapeTimeout: string;
 }
 
+/** Kiln's addition to Prometheus's shape: a job whose service discovery fails now. */
+export interface DiscoveryErrorJson {
+  scrapePool: string;
+  /** `ERR_SCRAPE_DISCOVERY: …` of the last failure; discovery keeps retrying. */
+  lastError: string;
+  /** RFC 3339. */
+  lastErrorTime: string;
+}
+
 const STATES = ['active', 'dropped', 'any'] as const;
 
 /**
  * `GET /api/v1/targets[?state=active|dropped|any]`: the scrape targets in the shape of
  * Prometheus's targets API (what Grafana Alloy's and Prometheus's UIs read), so tools made for
- * it work: `{status, data: {activeTargets, droppedTargets}}`.
+ * it work: `{status, data: {activeTargets, droppedTargets, discoveryErrors}}`, where
+ * `discoveryErrors` (Kiln's own; other tools ignore it) lists the jobs whose Kubernetes discovery
+ * fails now, e.g. for want of RBAC, so the Targets page can say why targets are missing.
  */
 export function registerTargetsRoutes(app: FastifyInstance, source: TargetSource | null): void {
   app.get('/api/v1/targets', async (req, reply) => {
@@ -43,13 +54,22 @@ export function registerTargetsRoutes(app: FastifyInstance, source: TargetSource
         new KilnError('ERR_HTTP_BAD_REQUEST', `state \`${state}\` is not active, dropped or any`),
       );
     }
-    const { active, dropped } = source?.listTargets() ?? { active: [], dropped: [] };
+    const { active, dropped, discoveryFailures } = source?.listTargets() ?? {
+      active: [],
+      dropped: [],
+      discoveryFailures: [],
+    };
     return reply.send({
       status: 'success',
       data: {
         activeTargets: state === 'dropped' ? [] : active.map(toJson),
         droppedTargets:
           state === 'active' ? [] : dropped.map((d) => ({ discoveredLabels: d.discoveredLabels, scrapePool: d.job })),
+        discoveryErrors: discoveryFailures.map((f): DiscoveryErrorJson => ({
+          scrapePool: f.job,
+          lastError: f.error,
+          lastErrorTime: new Date(f.atMs).toISOString(),
+        })),
       },
     });
   });

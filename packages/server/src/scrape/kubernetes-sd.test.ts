@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isKilnError } from '@kiln/model';
-import type { ActiveTargetJson } from '../http/targets-routes.js';
+import type { ActiveTargetJson, DiscoveryErrorJson } from '../http/targets-routes.js';
 import { startTestServer, type TestServer } from '../test-helpers/server.js';
 import { parseScrapeConfigs } from './scrape-config.js';
 import { startGoPprofServer, type GoPprofServer } from './test-helpers/go-pprof-server.js';
@@ -179,6 +179,37 @@ describe('kubernetes_sd_configs: failures', () => {
       await waitForTargets(kiln.url, (ts) => ts.length === 3, 10_000);
       const lists = api.requests.filter((r) => !r.includes('watch=true'));
       assert.equal(lists.length, 3, 'two failed lists, then one that worked');
+    } finally {
+      await kiln.stop();
+      await api.stop();
+    }
+  });
+
+  test('while discovery fails, GET /api/v1/targets names the job and the error; a list that works clears it', async () => {
+    const api = await startKubeApiStandIn();
+    api.failLists(1_000_000);
+    const kiln = await startTestServer({
+      scrapeDiscoveryRetryMs: 200,
+      scrapeConfigs: parseScrapeConfigs([kubernetesJob(api.kubeconfig, '1h')], 'test: scrape_configs'),
+    });
+    type Body = { data: { activeTargets: ActiveTargetJson[]; discoveryErrors: DiscoveryErrorJson[] } };
+    const targets = async (): Promise<Body['data']> =>
+      ((await (await fetch(`${kiln.url}/api/v1/targets`)).json()) as Body).data;
+    try {
+      const failing = await targets();
+      assert.deepEqual(
+        failing.discoveryErrors.map((e) => e.scrapePool),
+        ['kubernetes-pods'],
+      );
+      assert.match(
+        failing.discoveryErrors[0]!.lastError,
+        /^ERR_SCRAPE_DISCOVERY: listing or watching pods failed \(HTTP 500\): etcdserver: request timed out; retrying in 200 ms$/,
+      );
+      assert.ok(Math.abs(Date.parse(failing.discoveryErrors[0]!.lastErrorTime) - Date.now()) < 60_000);
+      assert.equal(failing.activeTargets.length, 0);
+      api.failLists(0);
+      await waitForTargets(kiln.url, (ts) => ts.length === 3, 10_000);
+      assert.deepEqual((await targets()).discoveryErrors, []);
     } finally {
       await kiln.stop();
       await api.stop();

@@ -10,6 +10,8 @@ export interface KubernetesDiscoveryOptions {
   onUpdate: (groups: TargetGroup[]) => void;
   /** A list or watch failed (ERR_SCRAPE_DISCOVERY); discovery retries after `retryMs`. */
   onError: (err: KilnError) => void;
+  /** A list of pods succeeded (discovery works again after an error). */
+  onListed?: () => void;
   retryMs: number;
   settleMs: number;
 }
@@ -49,9 +51,9 @@ export class KubernetesDiscovery {
     for (const namespace of namespaces) {
       const informer =
         namespace === null
-          ? makeInformer(kc, '/api/v1/pods', () => api.listPodForAllNamespaces())
+          ? makeInformer(kc, '/api/v1/pods', () => this.listed(api.listPodForAllNamespaces()))
           : makeInformer(kc, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, () =>
-              api.listNamespacedPod({ namespace }),
+              this.listed(api.listNamespacedPod({ namespace })),
             );
       const put = (pod: V1Pod): void => {
         this.groups.set(podKey(pod), podTargetGroup(pod));
@@ -65,12 +67,12 @@ export class KubernetesDiscovery {
       });
       informer.on('error', (err: unknown) => {
         if (this.stopped) return;
-        const e = err as { message?: string; statusCode?: number; code?: number };
+        const e = err as { statusCode?: number; code?: number };
         const status = e.statusCode ?? e.code;
         this.options.onError(
           scrapeError(
             'ERR_SCRAPE_DISCOVERY',
-            `listing or watching pods${namespace === null ? '' : ` in ${namespace}`} failed${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(err)}; retrying in ${this.options.retryMs} ms`,
+            `listing or watching pods${namespace === null ? '' : ` in ${namespace}`} failed${status ? ` (HTTP ${status})` : ''}: ${reasonOf(err)}; retrying in ${this.options.retryMs} ms`,
           ),
         );
         // The informer stops on errors; it keeps its cache, so targets stay until the next list.
@@ -91,6 +93,13 @@ export class KubernetesDiscovery {
     if (this.settle) clearTimeout(this.settle);
     for (const t of this.retries) clearTimeout(t);
     await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  /** Passes a list through, telling `onListed` when it succeeded. */
+  private async listed<T>(list: Promise<T>): Promise<T> {
+    const result = await list;
+    if (!this.stopped) this.options.onListed?.();
+    return result;
   }
 
   private changed(): void {
@@ -170,4 +179,23 @@ export function podTargetGroup(pod: V1Pod): TargetGroup {
     }
   }
   return { source, targets, labels };
+}
+
+/**
+ * What went wrong, in the API server's words: the `message` of the Status object a failed request
+ * answers with (`pods is forbidden: User "system:serviceaccount:…" cannot list …`), else the
+ * error's own message without the response headers @kubernetes/client-node appends.
+ */
+function reasonOf(err: unknown): string {
+  const e = err as { message?: unknown; body?: unknown };
+  if (typeof e.body === 'string') {
+    try {
+      const status = JSON.parse(e.body) as { message?: unknown };
+      if (typeof status.message === 'string' && status.message !== '') return status.message;
+    } catch {
+      // Not a Status object: fall through to the message.
+    }
+  }
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  return message.replace(/\s*Headers: \{[\s\S]*$/, '').replace(/\s+/g, ' ');
 }

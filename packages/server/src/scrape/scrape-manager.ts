@@ -54,6 +54,15 @@ export interface TargetHealth {
 
 export type TargetStatus = ScrapeTarget & TargetHealth;
 
+/** A job whose service discovery is failing now (cleared by its next successful list). */
+export interface DiscoveryFailure {
+  job: string;
+  /** `CODE: message` of the last failure. */
+  error: string;
+  /** Unix ms of the last failure. */
+  atMs: number;
+}
+
 /**
  * Runs scrape_configs: discovery per job (static targets, Kubernetes pods) -> targets (see
  * buildTargets) -> one loop per target that fetches the profile every interval and writes it
@@ -68,6 +77,8 @@ export class ScrapeManager {
   private readonly groupsByJob = new Map<string, Map<string, TargetGroup[]>>();
   private readonly droppedByJob = new Map<string, DroppedTarget[]>();
   private readonly discoveries: KubernetesDiscovery[] = [];
+  /** By `job/index of its kubernetes_sd_configs`. */
+  private readonly discoveryFailures = new Map<string, DiscoveryFailure>();
   private readonly deltas = new DeltaTracker();
   private readonly semaphore: Semaphore;
   private readonly abort = new AbortController();
@@ -92,7 +103,15 @@ export class ScrapeManager {
             this.groupsByJob.get(job.jobName)!.set(`kubernetes/${i}`, groups);
             this.reconcile();
           },
-          onError: (err) => this.options.observer?.discoveryFailed(job.jobName, err),
+          onError: (err) => {
+            this.discoveryFailures.set(`${job.jobName}/${i}`, {
+              job: job.jobName,
+              error: `${err.code}: ${err.message}`,
+              atMs: Date.now(),
+            });
+            this.options.observer?.discoveryFailed(job.jobName, err);
+          },
+          onListed: () => this.discoveryFailures.delete(`${job.jobName}/${i}`),
         });
         this.discoveries.push(discovery);
         await discovery.start();
@@ -108,8 +127,11 @@ export class ScrapeManager {
     this.loops.clear();
   }
 
-  /** Every target with its health, in job then target order, and the targets relabelling dropped. */
-  listTargets(): { active: TargetStatus[]; dropped: DroppedTarget[] } {
+  /**
+   * Every target with its health, in job then target order, the targets relabelling dropped, and
+   * the jobs whose discovery is failing (their targets are the last ones discovered).
+   */
+  listTargets(): { active: TargetStatus[]; dropped: DroppedTarget[]; discoveryFailures: DiscoveryFailure[] } {
     const active: TargetStatus[] = [...this.loops.values()].map((l) => ({ ...l.target, ...l.health }));
     for (const t of this.overLimit) {
       active.push({
@@ -120,7 +142,11 @@ export class ScrapeManager {
         lastError: `ERR_SCRAPE_TARGET_LIMIT: more than scrape_max_targets (${this.options.maxTargets}) targets; this one is not scraped`,
       });
     }
-    return { active, dropped: [...this.droppedByJob.values()].flat() };
+    return {
+      active,
+      dropped: [...this.droppedByJob.values()].flat(),
+      discoveryFailures: [...this.discoveryFailures.values()],
+    };
   }
 
   /** Starts loops for new targets and stops those of vanished ones. */

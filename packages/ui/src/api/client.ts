@@ -212,12 +212,22 @@ export interface ScrapeTargetInfo {
   scrapeInterval: string;
 }
 
-/** The pull-mode targets and their health (empty when the server has no scrape_configs). */
-export async function fetchTargets(signal?: AbortSignal): Promise<ScrapeTargetInfo[]> {
-  const body = await getJson<{ data: { activeTargets: ScrapeTargetInfo[] } }>(
+/** A job whose service discovery fails now (Kiln's `discoveryErrors` in `GET /api/v1/targets`). */
+export interface DiscoveryErrorInfo {
+  scrapePool: string;
+  lastError: string;
+  /** RFC 3339. */
+  lastErrorTime: string;
+}
+
+/** The pull-mode targets and their health, and the jobs whose discovery fails (empty without scrape_configs). */
+export async function fetchTargets(
+  signal?: AbortSignal,
+): Promise<{ targets: ScrapeTargetInfo[]; discoveryErrors: DiscoveryErrorInfo[] }> {
+  const body = await getJson<{ data: { activeTargets: ScrapeTargetInfo[]; discoveryErrors?: DiscoveryErrorInfo[] } }>(
     '/api/v1/targets',
     { state: 'active' },
     signal,
   );
-  return body.data.activeTargets;
+  return { targets: body.data.activeTargets, discoveryErrors: body.data.discoveryErrors ?? [] };
 }

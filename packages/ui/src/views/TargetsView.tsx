@@ -16,7 +16,7 @@ export function TargetsView(): React.JSX.Element {
   const state = useAsync(String(tick), (signal) => fetchTargets(signal));
   if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the targets" />;
   if (state.value === undefined) return <Loading what="targets" />;
-  const jobs = buildTargetJobs(state.value, Date.now());
+  const jobs = buildTargetJobs(state.value.targets, Date.now(), state.value.discoveryErrors);
   if (jobs.length === 0) {
     return <Empty>No scrape targets. Add `scrape_configs` to the server's config file to pull profiles.</Empty>;
   }
@@ -30,6 +30,11 @@ export function TargetsView(): React.JSX.Element {
               ({job.up}/{job.total} up)
             </span>
           </h3>
+          {job.discoveryError !== '' && (
+            <p className="targets-discovery-error" role="alert" data-testid="discovery-error">
+              Service discovery is failing, so targets may be missing or out of date (retrying): {job.discoveryError}
+            </p>
+          )}
           <div className="top-table">
             <table>
               <thead>

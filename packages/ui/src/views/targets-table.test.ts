@@ -55,3 +55,19 @@ test('targets are grouped by job with up counts; times read as a person would', 
   assert.equal(jobs[0]!.rows[0]!.lastScrape, 'never');
   assert.equal(jobs[0]!.rows[0]!.duration, '');
 });
+
+test('a job whose discovery fails is listed with the error and when it last happened, targets or not', () => {
+  const now = Date.parse('2024-05-14T10:00:00Z');
+  const jobs = buildTargetJobs([target('pods', 'http://a:1/debug/pprof/allocs', 'memory')], now, [
+    { scrapePool: 'pods', lastError: 'ERR_SCRAPE_DISCOVERY: forbidden', lastErrorTime: '2024-05-14T09:59:30Z' },
+    { scrapePool: 'k8s', lastError: 'ERR_SCRAPE_DISCOVERY: HTTP 500', lastErrorTime: '2024-05-14T09:59:58Z' },
+  ]);
+  assert.deepEqual(
+    jobs.map((j) => [j.job, j.total, j.discoveryError]),
+    [
+      ['k8s', 0, 'ERR_SCRAPE_DISCOVERY: HTTP 500, 2s ago'],
+      ['pods', 1, 'ERR_SCRAPE_DISCOVERY: forbidden, 30s ago'],
+    ],
+  );
+  assert.equal(buildTargetJobs([target('go', 'http://c:1/x', 'memory')], now)[0]!.discoveryError, '');
+});

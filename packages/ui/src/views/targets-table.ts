@@ -1,4 +1,4 @@
-import type { ScrapeTargetInfo } from '../api/client.js';
+import type { DiscoveryErrorInfo, ScrapeTargetInfo } from '../api/client.js';
 
 export interface TargetRow {
   key: string;
@@ -19,11 +19,27 @@ export interface TargetJob {
   up: number;
   total: number;
   rows: TargetRow[];
+  /** Why the job's discovery fails now (`ERR_SCRAPE_DISCOVERY: …, 12s ago`), or ''. */
+  discoveryError: string;
 }
 
-/** The targets grouped by job (in name order), each job's rows by URL then profile, for the Targets page. */
-export function buildTargetJobs(targets: readonly ScrapeTargetInfo[], nowMs: number): TargetJob[] {
+/**
+ * The targets grouped by job (in name order), each job's rows by URL then profile, for the Targets
+ * page; a job whose discovery fails is listed even with no targets.
+ */
+export function buildTargetJobs(
+  targets: readonly ScrapeTargetInfo[],
+  nowMs: number,
+  discoveryErrors: readonly DiscoveryErrorInfo[] = [],
+): TargetJob[] {
   const byJob = new Map<string, TargetRow[]>();
+  const errorOf = new Map<string, string>();
+  for (const e of discoveryErrors) {
+    const atMs = Date.parse(e.lastErrorTime);
+    const when = Number.isFinite(atMs) ? `, ${formatAgo(nowMs - atMs)} ago` : '';
+    errorOf.set(e.scrapePool, `${e.lastError}${when}`);
+    if (!byJob.has(e.scrapePool)) byJob.set(e.scrapePool, []);
+  }
   for (const t of targets) {
     const scrapedMs = Date.parse(t.lastScrape);
     const never = !Number.isFinite(scrapedMs) || scrapedMs <= 0;
@@ -50,6 +66,7 @@ export function buildTargetJobs(targets: readonly ScrapeTargetInfo[], nowMs: num
       up: rows.filter((r) => r.health === 'up').length,
       total: rows.length,
       rows: rows.sort((a, b) => a.url.localeCompare(b.url) || a.profile.localeCompare(b.profile)),
+      discoveryError: errorOf.get(job) ?? '',
     }));
 }
 
