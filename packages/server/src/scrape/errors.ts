@@ -22,6 +22,14 @@ export const SCRAPE_ERRORS = {
     reason: 'http_status',
     doc: 'A target answered with a status other than 2xx; the message quotes the status and the start of the body.',
   },
+  ERR_SCRAPE_CREDENTIALS: {
+    reason: 'credentials',
+    doc: "A job's `password_file`, `credentials_file` or `bearer_token_file` could not be read at scrape time (they are read at every scrape, so rotated secrets apply); the target is not asked.",
+  },
+  ERR_SCRAPE_TLS: {
+    reason: 'tls',
+    doc: "A `tls_config` file (CA, client certificate or key) is not a usable PEM file; the job's targets are not scraped. A target whose certificate does not verify is ERR_SCRAPE_CONNECT naming the TLS error.",
+  },
   ERR_SCRAPE_TOO_LARGE: {
     reason: 'too_large',
     doc: "A target's answer is longer than `scrape_max_body_bytes`; it is cut off unread.",

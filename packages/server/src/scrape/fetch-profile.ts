@@ -1,3 +1,4 @@
+import { fetch, type Dispatcher, type Response } from 'undici';
 import type { KilnError } from '@kiln/model';
 import { scrapeError } from './errors.js';
 
@@ -6,6 +7,10 @@ export interface FetchProfileOptions {
   maxBodyBytes: number;
   /** Aborts the request when the server shuts down. */
   signal?: AbortSignal;
+  /** The `authorization` header of the job's basic_auth or authorization. */
+  authorization?: string;
+  /** The job's connection pool (its tls_config); undefined: undici's default. */
+  dispatcher?: Dispatcher;
 }
 
 /**
@@ -22,16 +27,24 @@ export async function fetchProfile(url: string, options: FetchProfileOptions): P
   try {
     res = await fetch(url, {
       signal,
-      headers: { accept: 'application/octet-stream, application/x-protobuf', 'user-agent': 'kiln-scraper' },
+      headers: {
+        accept: 'application/octet-stream, application/x-protobuf',
+        'user-agent': 'kiln-scraper',
+        ...(options.authorization !== undefined && { authorization: options.authorization }),
+      },
       redirect: 'follow',
+      ...(options.dispatcher && { dispatcher: options.dispatcher }),
     });
   } catch (err) {
     if (timeout.aborted) throw timedOut();
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw scrapeError(
-      'ERR_SCRAPE_CONNECT',
-      `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
-    );
+    // A system error's code says it all (`ECONNREFUSED`); a TLS one's message says more
+    // (`DEPTH_ZERO_SELF_SIGNED_CERT (self-signed certificate)`).
+    const why =
+      cause?.code !== undefined && cause.message !== undefined && !cause.message.includes(cause.code)
+        ? `${cause.code} (${cause.message})`
+        : (cause?.code ?? cause?.message ?? (err as Error).message);
+    throw scrapeError('ERR_SCRAPE_CONNECT', `cannot reach ${url}: ${why}`);
   }
   try {
     if (res.status < 200 || res.status > 299) {

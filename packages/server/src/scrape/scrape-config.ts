@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import type { KilnError } from '@kiln/model';
 import { scrapeError } from './errors.js';
 
@@ -76,11 +77,30 @@ export interface KubernetesSdConfig {
   kubeconfigFile: string;
 }
 
+/** How a job authenticates to its targets; secrets from files are read at every scrape (rotation). */
+export interface ScrapeAuth {
+  basicAuth: { username: string; password: string; passwordFile: string } | null;
+  /** `Authorization: <type> <credentials>`; from `authorization` or the older `bearer_token(_file)`. */
+  authorization: { type: string; credentials: string; credentialsFile: string } | null;
+}
+
+/** TLS towards `https` targets, as Prometheus's `tls_config`. */
+export interface ScrapeTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  serverName: string;
+  insecureSkipVerify: boolean;
+}
+
 export interface ScrapeConfig {
   jobName: string;
   scrapeIntervalMs: number;
   scrapeTimeoutMs: number;
   scheme: 'http' | 'https';
+  auth: ScrapeAuth;
+  /** Null: the system's CAs, no client certificate. */
+  tls: ScrapeTls | null;
   staticConfigs: StaticConfig[];
   kubernetesSdConfigs: KubernetesSdConfig[];
   relabelConfigs: RelabelConfig[];
@@ -102,6 +122,20 @@ export const SCRAPE_CONFIG_FIELDS = {
     doc: "How long one scrape may take, at most `scrape_interval`; CPU scrapes get the profile's seconds on top. Past it: ERR_SCRAPE_TIMEOUT.",
   },
   scheme: { default: 'http', doc: '`http` or `https`.' },
+  basic_auth: {
+    default: 'none',
+    doc: '`username` and `password` or `password_file` (read at every scrape): HTTP basic authentication to the targets.',
+  },
+  authorization: {
+    default: 'none',
+    doc: '`type` (default `Bearer`) and `credentials` or `credentials_file` (read at every scrape): the `Authorization` header sent to the targets.',
+  },
+  bearer_token: { default: 'none', doc: 'Older form of `authorization: {credentials: ...}`.' },
+  bearer_token_file: { default: 'none', doc: 'Older form of `authorization: {credentials_file: ...}`.' },
+  tls_config: {
+    default: "the system's CAs",
+    doc: '`ca_file`, `cert_file` and `key_file` (client certificate), `server_name`, `insecure_skip_verify` for `https` targets.',
+  },
   static_configs: { default: '[]', doc: 'Lists of `targets` (HOST:PORT) with extra `labels`.' },
   kubernetes_sd_configs: {
     default: '[]',
@@ -160,6 +194,8 @@ function parseJob(value: unknown, at: string): ScrapeConfig {
     scrapeIntervalMs,
     scrapeTimeoutMs,
     scheme,
+    auth: parseAuth(m, at),
+    tls: m.tls_config === undefined ? null : parseTls(m.tls_config, `${at}.tls_config`),
     staticConfigs: asList(m.static_configs ?? [], `${at}.static_configs`).map((s, i) =>
       parseStatic(s, `${at}.static_configs[${i}]`),
     ),
@@ -171,6 +207,81 @@ function parseJob(value: unknown, at: string): ScrapeConfig {
     ),
     profilingConfig: parseProfiling(m.profiling_config ?? {}, `${at}.profiling_config`),
   };
+}
+
+function parseAuth(m: Record<string, unknown>, at: string): ScrapeAuth {
+  const given = ['basic_auth', 'authorization', 'bearer_token', 'bearer_token_file'].filter((k) => m[k] !== undefined);
+  if (given.length > 1) fail(`${at}.${given[1]}`, `only one of ${given.join(', ')} may be set`);
+  let basicAuth: ScrapeAuth['basicAuth'] = null;
+  if (m.basic_auth !== undefined) {
+    const b = asMap(m.basic_auth, `${at}.basic_auth`, ['username', 'password', 'password_file']);
+    if (b.password !== undefined && b.password_file !== undefined) {
+      fail(`${at}.basic_auth.password_file`, 'only one of password and password_file may be set');
+    }
+    basicAuth = {
+      username: asString(b.username, `${at}.basic_auth.username`),
+      password: b.password === undefined ? '' : asString(b.password, `${at}.basic_auth.password`),
+      passwordFile:
+        b.password_file === undefined ? '' : readableFile(b.password_file, `${at}.basic_auth.password_file`),
+    };
+  }
+  let authorization: ScrapeAuth['authorization'] = null;
+  if (m.authorization !== undefined) {
+    const a = asMap(m.authorization, `${at}.authorization`, ['type', 'credentials', 'credentials_file']);
+    if ((a.credentials === undefined) === (a.credentials_file === undefined)) {
+      fail(`${at}.authorization`, 'needs exactly one of credentials and credentials_file');
+    }
+    const type = a.type === undefined ? 'Bearer' : asString(a.type, `${at}.authorization.type`);
+    if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(type))
+      fail(`${at}.authorization.type`, `\`${type}\` is not an HTTP auth scheme`);
+    authorization = {
+      type,
+      credentials: a.credentials === undefined ? '' : asString(a.credentials, `${at}.authorization.credentials`),
+      credentialsFile:
+        a.credentials_file === undefined
+          ? ''
+          : readableFile(a.credentials_file, `${at}.authorization.credentials_file`),
+    };
+  } else if (m.bearer_token !== undefined) {
+    authorization = {
+      type: 'Bearer',
+      credentials: asString(m.bearer_token, `${at}.bearer_token`),
+      credentialsFile: '',
+    };
+  } else if (m.bearer_token_file !== undefined) {
+    authorization = {
+      type: 'Bearer',
+      credentials: '',
+      credentialsFile: readableFile(m.bearer_token_file, `${at}.bearer_token_file`),
+    };
+  }
+  return { basicAuth, authorization };
+}
+
+function parseTls(value: unknown, at: string): ScrapeTls {
+  const m = asMap(value, at, ['ca_file', 'cert_file', 'key_file', 'server_name', 'insecure_skip_verify']);
+  const file = (key: string): string => (m[key] === undefined ? '' : readableFile(m[key], `${at}.${key}`));
+  const tls: ScrapeTls = {
+    caFile: file('ca_file'),
+    certFile: file('cert_file'),
+    keyFile: file('key_file'),
+    serverName: m.server_name === undefined ? '' : asString(m.server_name, `${at}.server_name`),
+    insecureSkipVerify:
+      m.insecure_skip_verify === undefined ? false : asBoolean(m.insecure_skip_verify, `${at}.insecure_skip_verify`),
+  };
+  if ((tls.certFile === '') !== (tls.keyFile === '')) fail(at, 'cert_file and key_file go together');
+  return tls;
+}
+
+/** A path that can be read now (secrets and certificates are read again when used). */
+function readableFile(value: unknown, at: string): string {
+  const path = asString(value, at);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    fail(at, `cannot read \`${path}\`: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return path;
 }
 
 function parseStatic(value: unknown, at: string): StaticConfig {

@@ -5,6 +5,7 @@ import type { ProfileInput, WriteResult } from '../storage/profile-store.js';
 import { DeltaTracker } from './delta.js';
 import { SCRAPE_ERRORS, type ScrapeErrorCode } from './errors.js';
 import { fetchProfile } from './fetch-profile.js';
+import { createScrapeClient, type ScrapeClient } from './scrape-client.js';
 import { KubernetesDiscovery } from './kubernetes-sd.js';
 import { CUMULATIVE_SAMPLE_TYPES, type ScrapeConfig } from './scrape-config.js';
 import {
@@ -84,8 +85,12 @@ export class ScrapeManager {
   private readonly abort = new AbortController();
   private stopped = false;
 
+  /** Each job's authentication and TLS, by job name. */
+  private readonly clients: Map<string, ScrapeClient>;
+
   constructor(private readonly options: ScrapeManagerOptions) {
     this.semaphore = new Semaphore(Math.max(1, options.maxConcurrentScrapes));
+    this.clients = new Map(options.jobs.map((job) => [job.jobName, createScrapeClient(job)]));
   }
 
   /** Starts discovery and scraping; throws ERR_SCRAPE_DISCOVERY when a Kubernetes job has no cluster. */
@@ -125,6 +130,7 @@ export class ScrapeManager {
     await Promise.all(this.discoveries.map((d) => d.stop()));
     await Promise.all([...this.loops.values()].map((l) => l.stop()));
     this.loops.clear();
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
   }
 
   /**
@@ -186,10 +192,14 @@ export class ScrapeManager {
     const release = await this.semaphore.acquire();
     try {
       const startedMs = Date.now();
+      const client = this.clients.get(target.job)!;
+      if (client.tlsError) throw client.tlsError;
       const bytes = await fetchProfile(target.url, {
         timeoutMs: target.timeoutMs,
         maxBodyBytes: this.options.maxBodyBytes,
         signal: this.abort.signal,
+        authorization: client.authorizationHeader(),
+        dispatcher: client.dispatcher,
       });
       if (this.stopped) return;
       let inputs = this.options.writer.decodePprof(bytes, {
