@@ -26,6 +26,30 @@ let stackScratch = new Uint32Array(1024);
 let lineFunctionScratch = new Uint32Array(1024);
 let lineNumberScratch = new Float64Array(1024);
 
+// Per table (functions, mappings, locations): its pprof ids and the dense index over them,
+// which never leave the decoder, so they are views of arrays kept from one profile to the next.
+const FUNCTION_IDS = 0;
+const MAPPING_IDS = 1;
+const LOCATION_IDS = 2;
+const idScratch = [new Float64Array(1024), new Float64Array(1024), new Float64Array(1024)];
+const denseScratch = [new Int32Array(1024), new Int32Array(1024), new Int32Array(1024)];
+
+/** n zeroed entries for the ids of table `table`. */
+function scratchIds(table: number, n: number): Float64Array {
+  if (n > SCRATCH_MAX_ENTRIES) return new Float64Array(n);
+  if (n > idScratch[table]!.length) idScratch[table] = new Float64Array(Math.max(n, 2 * idScratch[table]!.length));
+  return idScratch[table]!.subarray(0, n).fill(0);
+}
+
+/** n entries of -1 for the dense index of table `table`. */
+function scratchDense(table: number, n: number): Int32Array {
+  if (n > SCRATCH_MAX_ENTRIES) return new Int32Array(n).fill(-1);
+  if (n > denseScratch[table]!.length) {
+    denseScratch[table] = new Int32Array(Math.max(n, 2 * denseScratch[table]!.length));
+  }
+  return denseScratch[table]!.subarray(0, n).fill(-1);
+}
+
 function scratchStack(n: number): Uint32Array {
   if (n <= stackScratch.length) return stackScratch;
   const a = new Uint32Array(n);
@@ -335,7 +359,7 @@ function decode(end: number, limits: DecodeLimits): Profile {
 
   // Functions.
   const fnCount = r.functions.length / 2;
-  const fnIds = new Float64Array(fnCount);
+  const fnIds = scratchIds(FUNCTION_IDS, fnCount);
   const fnName = new Uint32Array(fnCount);
   const fnSystemName = new Uint32Array(fnCount);
   const fnFilename = new Uint32Array(fnCount);
@@ -366,11 +390,11 @@ function decode(end: number, limits: DecodeLimits): Profile {
       }
     }
   }
-  const functionIndex = new IdIndex(fnIds, 'function');
+  const functionIndex = new IdIndex(fnIds, FUNCTION_IDS, 'function');
 
   // Mappings.
   const mappingCount = r.mappings.length / 2;
-  const mappingIds = new Float64Array(mappingCount);
+  const mappingIds = scratchIds(MAPPING_IDS, mappingCount);
   const mappings: Mapping[] = [];
   for (let i = 0; i < mappingCount; i++) {
     const e = r.mappings[2 * i + 1]!;
@@ -395,11 +419,11 @@ function decode(end: number, limits: DecodeLimits): Profile {
       hasInlineFrames: m[9] !== 0,
     });
   }
-  const mappingIndex = new IdIndex(mappingIds, 'mapping');
+  const mappingIndex = new IdIndex(mappingIds, MAPPING_IDS, 'mapping');
 
   // Locations. A Line message takes at least 2 bytes, which bounds the line columns.
   const locCount = r.locations.length / 2;
-  const locIds = new Float64Array(locCount);
+  const locIds = scratchIds(LOCATION_IDS, locCount);
   const locMapping = new Int32Array(locCount);
   const locAddress = new Float64Array(locCount);
   const locFolded = new Uint8Array(locCount);
@@ -456,7 +480,7 @@ function decode(end: number, limits: DecodeLimits): Profile {
     }
   }
   lineStart[locCount] = lines;
-  const locationIndex = new IdIndex(locIds, 'location');
+  const locationIndex = new IdIndex(locIds, LOCATION_IDS, 'location');
 
   // Samples. Each location id and value takes at least one byte, which bounds the columns.
   const sampleCount = r.samples.length / 2;
@@ -610,12 +634,13 @@ class IdIndex {
   readonly dense: Int32Array | null = null;
   private readonly map: Map<number, number> | null = null;
 
-  constructor(ids: Float64Array, what: string) {
+  /** `table` names the scratch the dense index is a view of (valid until the next decode). */
+  constructor(ids: Float64Array, table: number, what: string) {
     let max = 0;
     for (let i = 0; i < ids.length; i++) if (ids[i]! > max) max = ids[i]!;
     const repeated = (id: number): never => invalid(`${what} id ${id} is ${id === 0 ? 'zero' : 'used twice'}`);
     if (max <= 4 * ids.length + 1024) {
-      const dense = new Int32Array(max + 1).fill(-1);
+      const dense = scratchDense(table, max + 1);
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i]!;
         if (id === 0 || dense[id] !== -1) repeated(id);

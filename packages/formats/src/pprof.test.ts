@@ -103,6 +103,14 @@ test('inlined functions: a Go location carries several lines', () => {
   assert.ok(profile.timeNs > 1.7e18);
 });
 
+test('a profile keeps its own columns after other profiles are decoded (the decoder reuses scratch arrays)', () => {
+  const files = pprofFixtures.map((f) => readFileSync(testdata(f)));
+  const decoded = files.map((bytes) => parsePprof(bytes)!);
+  for (const [i, bytes] of files.entries()) {
+    assert.deepEqual(decoded[i], parsePprof(bytes), pprofFixtures[i]);
+  }
+});
+
 test('default sample type follows default_sample_type, else the last type', () => {
   const allocs = parsePprof(readFileSync(testdata('go/allocs.pb.gz')))!;
   assert.equal(allocs.sampleTypes[allocs.defaultSampleType]?.type, 'alloc_space');

@@ -31,6 +31,7 @@ import {
   type CellKey,
   type SampleRow,
 } from './partitions.js';
+import { RecentRows, sumRecentRows, type RecentRow } from './recent-rows.js';
 import { StackSums } from './stack-sums.js';
 import { SeriesIndex, type SeriesEntry } from './series-index.js';
 import { rejectProfile, validateProfile } from './validate-profile.js';
@@ -47,6 +48,8 @@ export interface EmbeddedStoreOptions {
   now?: () => number;
   /** DuckDB's buffer memory limit in MiB (it caches partitions up to it). Default 1024. */
   memoryLimitMb?: number;
+  /** Memory for rows not yet rolled up (RecentRows), in MiB; past it, compaction reads disk. Default 128. */
+  recentRowsMb?: number;
 }
 
 /** Raw cells this recent are left for later compaction, so rollups rarely need late adds. */
@@ -55,6 +58,12 @@ const COMPACT_LAG_MS = 60_000;
 const COMPACT_CELLS = 60;
 /** Late cells folded per statement (their keys are spelled out in SQL). */
 const FOLD_CELLS = 200;
+/**
+ * Levels whose new rows are kept in memory until the next level sums them (RecentRows): 0, 1
+ * and 2, so 1 min, 10 min and 1 h cells are summed from memory. Level 3's hourly rows feed the
+ * daily level, once a day: a day of every series' hourly sums is not worth keeping for that.
+ */
+const RECENT_LEVELS = 3;
 
 interface TenantState {
   dictionary: Dictionary;
@@ -108,6 +117,7 @@ export class EmbeddedStore implements ProfileStore {
   private readonly sums = new StackSums();
   private readonly buffer = new SampleBuffer();
   private readonly encoder = new SampleEncoder();
+  private readonly recent: RecentRows;
   private running: Promise<void> = Promise.resolve();
   private busy = false;
   private timer: NodeJS.Timeout | null = null;
@@ -118,6 +128,7 @@ export class EmbeddedStore implements ProfileStore {
     this.retention = { retentionMs: options.retention?.retentionMs ?? DEFAULT_RETENTION.retentionMs };
     this.useRollups = options.useRollups ?? true;
     this.now = options.now ?? Date.now;
+    this.recent = new RecentRows(RECENT_LEVELS, (options.recentRowsMb ?? 128) * 2 ** 20);
   }
 
   async open(): Promise<void> {
@@ -132,6 +143,7 @@ export class EmbeddedStore implements ProfileStore {
     this.partitions = new Partitions(this.con, join(dir, 'samples'), this.sums);
     this.partitions.emptyWatermarkMs = readLevelTimes(join(dir, 'rollup.json'));
     await this.partitions.attachAll();
+    await this.findRecentOnDisk();
     await this.loadDictionaries();
     const interval = this.options.compactIntervalMs ?? 10_000;
     if (interval > 0) {
@@ -252,7 +264,10 @@ export class EmbeddedStore implements ProfileStore {
     for (const [key, list] of rows) {
       const [, startMs] = key.split(':').map(Number) as [number, number];
       await this.partitions.appendAndCommit(0, startMs, list);
-      if (this.useRollups) await this.addLate(list);
+      if (!this.useRollups) continue;
+      const summedTo = this.partitions.watermark(1);
+      for (const r of list) if (r.ts >= summedTo) this.recent.add(0, r, r.data);
+      await this.addLate(list);
     }
   }
 
@@ -273,6 +288,8 @@ export class EmbeddedStore implements ProfileStore {
       const watermark = this.partitions.watermark(level);
       const late = list.filter((r) => r.ts < watermark && floorTo(r.ts, w) < watermark);
       if (late.length === 0) return;
+      // Those cells now hold (or stand for) more than memory knows of.
+      for (const r of late) this.recent.invalidate(level, floorTo(r.ts, w) + w);
       const byPartition = new Map<string, SampleRow[]>();
       for (const r of late) this.rowsFor(byPartition, level, r.ts).push({ ...r, ts: floorTo(r.ts, w) });
       for (const [key, rows] of byPartition) {
@@ -382,7 +399,12 @@ export class EmbeddedStore implements ProfileStore {
         continue;
       }
       const target = await parts.partition(level, partStart);
-      const summed = await parts.sumCells(sources, level, { from, to, below: true });
+      // From memory when it holds every source row of the span (RecentRows), else from disk.
+      const recent = this.recent.rowsIn(source, from, to);
+      const summed =
+        recent !== null
+          ? sumRecentRows(recent, widthMs, this.sums, this.encoder)
+          : await parts.sumCells(sources, level, { from, to, below: true });
       // One rollup_state row per compaction, the largest counts: no DELETE, which costs a
       // statement more.
       await inTransaction(
@@ -393,11 +415,30 @@ export class EmbeddedStore implements ProfileStore {
         `INSERT INTO ${target.alias}.rollup_state VALUES (${to})`,
       );
       target.watermarkMs = to;
+      this.recent.dropBefore(source, to);
+      if (recent === null) this.recent.invalidate(level, to);
+      else for (const r of summed as RecentRow[]) this.recent.add(level, r, r.samples);
       from = to;
     }
     if (from !== startedAt) {
       parts.emptyWatermarkMs[level] = Math.max(parts.emptyWatermarkMs[level]!, from);
       writeLevelTimes(join(this.options.dataDir, 'rollup.json'), parts.emptyWatermarkMs);
+    }
+  }
+
+  /**
+   * After a restart, rows on disk that the next level has not summed are not in memory:
+   * RecentRows starts after the last of them at each level.
+   */
+  private async findRecentOnDisk(): Promise<void> {
+    for (let level = 0; level < RECENT_LEVELS; level++) {
+      const { widthMs, partitionMs } = LEVELS[level]!;
+      const summedTo = this.partitions.watermark(level + 1);
+      for (const p of this.partitions.ofLevel(level)) {
+        if (p.startMs + partitionMs <= summedTo) continue;
+        const last = (await this.con.runAndReadAll(`SELECT max(ts) FROM ${p.alias}.samples`)).getRows()[0]?.[0];
+        if (last !== null && last !== undefined) this.recent.invalidate(level, Number(last) + widthMs);
+      }
     }
   }
 
@@ -419,6 +460,7 @@ export class EmbeddedStore implements ProfileStore {
           if (this.useRollups && !this.summedWhereKept(level, end, nowMs)) continue;
           if (level + 1 < LEVELS.length) await this.materializeBelow(level + 1, p.startMs, end);
           freedBytes += await this.partitions.remove(p);
+          this.recent.dropSpan(level, p.startMs, end);
           deletedPartitions++;
           this.retainedFromMs[level] = Math.max(this.retainedFromMs[level]!, end);
         }

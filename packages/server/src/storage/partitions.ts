@@ -169,11 +169,7 @@ export class Partitions {
       ).getColumns();
       const rowsOfCell = new Map<string, { cell: CellKey; rows: number }>();
       for (let i = 0; i < tenants.length; i++) {
-        const cell = {
-          tenant: tenants[i] as string,
-          series: series[i] as bigint,
-          ts: floorTo(Number(times[i]), widthMs),
-        };
+        const cell = cellAt(tenants, series, times, i, widthMs);
         const key = cellKey(cell);
         const entry = rowsOfCell.get(key);
         if (entry === undefined) rowsOfCell.set(key, { cell, rows: 1 });
@@ -196,11 +192,7 @@ export class Partitions {
     ).getColumns();
     const groups = new Map<string, { cell: CellKey; rows: number[] }>();
     for (let i = 0; i < tenants.length; i++) {
-      const cell = {
-        tenant: tenants[i] as string,
-        series: series[i] as bigint,
-        ts: floorTo(Number(times[i]), widthMs),
-      };
+      const cell = cellAt(tenants, series, times, i, widthMs);
       const key = cellKey(cell);
       if (several !== null && !several.has(key)) continue;
       const group = groups.get(key);
@@ -352,6 +344,17 @@ export async function inTransaction<T>(con: DuckDBConnection, fn: () => Promise<
     await con.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** Row `i` of read (tenant, series_id, ts) columns: the cell of `widthMs` it falls in. */
+function cellAt(
+  tenants: readonly unknown[],
+  series: readonly unknown[],
+  times: readonly unknown[],
+  i: number,
+  widthMs: number,
+): CellKey {
+  return { tenant: tenants[i] as string, series: series[i] as bigint, ts: floorTo(Number(times[i]), widthMs) };
 }
 
 export function cellKey(c: CellKey): string {
