@@ -8,10 +8,10 @@ import type { TargetGroup } from './targets.js';
 export interface KubernetesDiscoveryOptions {
   /** Called with every pod's target group after a change (coalesced over `settleMs`). */
   onUpdate: (groups: TargetGroup[]) => void;
-  /** A list or watch failed (ERR_SCRAPE_DISCOVERY); discovery retries after `retryMs`. */
-  onError: (err: KilnError) => void;
-  /** A list of pods succeeded (discovery works again after an error). */
-  onListed?: () => void;
+  /** A list or watch failed (ERR_SCRAPE_DISCOVERY); discovery retries after `retryMs`. Null: all namespaces. */
+  onError: (err: KilnError, namespace: string | null) => void;
+  /** A list of `namespace`'s pods succeeded (its discovery works again after an error). */
+  onListed?: (namespace: string | null) => void;
   retryMs: number;
   settleMs: number;
 }
@@ -51,9 +51,9 @@ export class KubernetesDiscovery {
     for (const namespace of namespaces) {
       const informer =
         namespace === null
-          ? makeInformer(kc, '/api/v1/pods', () => this.listed(api.listPodForAllNamespaces()))
+          ? makeInformer(kc, '/api/v1/pods', () => this.listed(null, api.listPodForAllNamespaces()))
           : makeInformer(kc, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, () =>
-              this.listed(api.listNamespacedPod({ namespace })),
+              this.listed(namespace, api.listNamespacedPod({ namespace })),
             );
       const put = (pod: V1Pod): void => {
         this.groups.set(podKey(pod), podTargetGroup(pod));
@@ -74,6 +74,7 @@ export class KubernetesDiscovery {
             'ERR_SCRAPE_DISCOVERY',
             `listing or watching pods${namespace === null ? '' : ` in ${namespace}`} failed${status ? ` (HTTP ${status})` : ''}: ${reasonOf(err)}; retrying in ${this.options.retryMs} ms`,
           ),
+          namespace,
         );
         // The informer stops on errors; it keeps its cache, so targets stay until the next list.
         const t = setTimeout(() => {
@@ -96,9 +97,9 @@ export class KubernetesDiscovery {
   }
 
   /** Passes a list through, telling `onListed` when it succeeded. */
-  private async listed<T>(list: Promise<T>): Promise<T> {
+  private async listed<T>(namespace: string | null, list: Promise<T>): Promise<T> {
     const result = await list;
-    if (!this.stopped) this.options.onListed?.();
+    if (!this.stopped) this.options.onListed?.(namespace);
     return result;
   }
 

@@ -78,7 +78,7 @@ export class ScrapeManager {
   private readonly groupsByJob = new Map<string, Map<string, TargetGroup[]>>();
   private readonly droppedByJob = new Map<string, DroppedTarget[]>();
   private readonly discoveries: KubernetesDiscovery[] = [];
-  /** By `job/index of its kubernetes_sd_configs`. */
+  /** By job, index of its kubernetes_sd_configs and namespace: one namespace's list working does not clear another's failure. */
   private readonly discoveryFailures = new Map<string, DiscoveryFailure>();
   private readonly deltas = new DeltaTracker();
   private readonly semaphore: Semaphore;
@@ -108,15 +108,15 @@ export class ScrapeManager {
             this.groupsByJob.get(job.jobName)!.set(`kubernetes/${i}`, groups);
             this.reconcile();
           },
-          onError: (err) => {
-            this.discoveryFailures.set(`${job.jobName}/${i}`, {
+          onError: (err, namespace) => {
+            this.discoveryFailures.set(failureKey(job.jobName, i, namespace), {
               job: job.jobName,
               error: `${err.code}: ${err.message}`,
               atMs: Date.now(),
             });
             this.options.observer?.discoveryFailed(job.jobName, err);
           },
-          onListed: () => this.discoveryFailures.delete(`${job.jobName}/${i}`),
+          onListed: (namespace) => this.discoveryFailures.delete(failureKey(job.jobName, i, namespace)),
         });
         this.discoveries.push(discovery);
         await discovery.start();
@@ -279,6 +279,10 @@ class TargetLoop {
 }
 
 /** The `result` label of a scrape: `ok`, or the error's reason (`timeout`, `not_pprof`, ...). */
+function failureKey(job: string, sdIndex: number, namespace: string | null): string {
+  return JSON.stringify([job, sdIndex, namespace]);
+}
+
 function resultOf(code: string): string {
   if (code === '') return 'ok';
   if (code in SCRAPE_ERRORS) return SCRAPE_ERRORS[code as ScrapeErrorCode].reason;
