@@ -2,7 +2,8 @@
 // real captures (seed.ts), driven in Debian's Chromium. Every number checked on screen is
 // compared with what the API answers for the same query, never with a constant.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +19,7 @@ import {
 import { parseProfile, serializeFolded } from '@kiln/formats';
 import { startTestServer, type TestServer } from '../../server/src/test-helpers/server.js';
 import { testdata } from '../../server/src/test-helpers/testdata.js';
+import { startKiln } from '../../cli/src/test-helpers/kiln-cli.js';
 import { launchChromium } from './browser.js';
 import { PODS, SEED_END_MS, SEED_HALF_MS, SEED_START_MS, startSeededServer } from './seed.js';
 
@@ -628,21 +630,52 @@ describe('states, themes and narrow windows', () => {
   });
 
   test("a fresh server's UI shows its own CPU flame graph within seconds (what `npm start` promises)", async () => {
-    const fresh = await startTestServer({ uiDir: new URL('../dist', import.meta.url).pathname, selfProfiling: true });
-    const page = await context.newPage();
-    await page.goto(`${fresh.url}/`);
-    // No data yet: the page says so; it picks kiln-server and its CPU type once data arrives.
-    const deadline = Date.now() + 25_000;
-    while ((await page.getByTestId('flame-graph').count()) === 0 && Date.now() < deadline) {
-      await page.waitForTimeout(2000);
-      await page.goto(`${fresh.url}/`);
-      await page.waitForLoadState('networkidle');
+    // A real `kiln server` process, as `npm start` runs it: self-profiling starts the native
+    // profiler, which belongs in a server process, not in this test process beside Chromium's
+    // driver (here it once blocked the whole test file).
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'kiln-ui-fresh-'));
+    const fresh = startKiln(['server'], {
+      env: {
+        KILN_LISTEN: `127.0.0.1:${port}`,
+        KILN_DATA_DIR: dataDir,
+        KILN_UI_DIR: new URL('../dist', import.meta.url).pathname,
+        KILN_LOG_LEVEL: 'warn',
+      },
+    });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      for (
+        let i = 0;
+        i < 100 &&
+        !(await fetch(`${url}/ready`).then(
+          (r) => r.ok,
+          () => false,
+        ));
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const page = await context.newPage();
+      await page.goto(`${url}/`);
+      // No data yet: the page says so; it picks kiln-server and its CPU type once data arrives.
+      const deadline = Date.now() + 25_000;
+      while ((await page.getByTestId('flame-graph').count()) === 0 && Date.now() < deadline) {
+        await page.waitForTimeout(2000);
+        await page.goto(`${url}/`);
+        await page.waitForLoadState('networkidle');
+      }
+      await page.getByTestId('flame-graph').locator('canvas').waitFor({ timeout: 5000 });
+      assert.equal(await page.getByTestId('service-select').inputValue(), 'kiln-server');
+      assert.match(await page.getByTestId('profile-type-select').inputValue(), /^process_cpu:cpu:/);
+      await page.close();
+    } finally {
+      fresh.child.kill('SIGTERM');
+      const stopped = await Promise.race([fresh.done, new Promise((r) => setTimeout(() => r(null), 10_000))]);
+      // Stopping is `npm start`'s smoke test's to check (scripts/smoke-start.mjs); here, never hang.
+      if (stopped === null) fresh.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
     }
-    await page.getByTestId('flame-graph').locator('canvas').waitFor({ timeout: 5000 });
-    assert.equal(await page.getByTestId('service-select').inputValue(), 'kiln-server');
-    assert.match(await page.getByTestId('profile-type-select').inputValue(), /^process_cpu:cpu:/);
-    await page.close();
-    await fresh.stop();
   });
 
   test('dark theme toggles and persists; a narrow window needs no horizontal scrolling', async () => {
@@ -666,4 +699,16 @@ describe('states, themes and narrow windows', () => {
 
 function xy(p: { x: number; y: number }): [number, number] {
   return [p.x, p.y];
+}
+
+/** A TCP port free right now on 127.0.0.1 (for a server started in another process). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -48,7 +48,11 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, dat
     querier: (binary = true, tenant) => client(QuerierService, binary, tenant),
     pusher: (binary = true, tenant) => client(PusherService, binary, tenant),
     async stop() {
-      await server.close();
+      // Tests end with browsers and clients still holding keep-alive connections (Chromium's
+      // network service outlives a closed page): drop them, or close() waits on them.
+      const closing = server.close();
+      server.app.server.closeAllConnections();
+      await closing;
       if (dataDir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
