@@ -55,7 +55,8 @@ export interface DecodedUpload {
 
 export const CURRENT_PATH: IngestPath = {
   name: 'this checkout',
-  decode: (gz) => decodePprof(gunzip(gz, 1 << 26)),
+  // As ingest decodes: with the strings' content ids (IngestService.decodePprof).
+  decode: (gz) => decodePprof(gunzip(gz, 1 << 26), undefined, { stringIds: true }),
   body: (profile) => ({ samples: buildStackSamples(profile as ReturnType<typeof decodePprof>)[0]! }),
   openStore: (dataDir, now) => openEmbeddedStore({ dataDir, compactIntervalMs: 0, now }),
 };

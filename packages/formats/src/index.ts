@@ -1,5 +1,12 @@
 export { FormatErrorCode, FORMAT_ERROR_DOCS, formatError } from './errors.js';
-export { DECODE_LIMITS, DEFAULT_DECODE_LIMITS, resolveLimits, type DecodeLimits, type ParseOptions } from './limits.js';
+export {
+  DECODE_LIMITS,
+  DEFAULT_DECODE_LIMITS,
+  resolveLimits,
+  type DecodeLimits,
+  type DecodeOptions,
+  type ParseOptions,
+} from './limits.js';
 export { gunzip, gzip, isGzip } from './gzip.js';
 export { isPprof, parsePprof, decodePprof } from './pprof.js';
 export { serializePprof, type SerializePprofOptions } from './pprof-serialize.js';

@@ -84,6 +84,12 @@ export function checkLimit(limits: DecodeLimits, limit: keyof DecodeLimits, seen
   }
 }
 
+/** What decodePprof takes besides limits. */
+export interface DecodeOptions {
+  /** Compute each string's content id (Profile.stringIds), as ingest needs. Default false. */
+  stringIds?: boolean;
+}
+
 /** What every parser takes. */
 export interface ParseOptions {
   limits?: Partial<DecodeLimits>;

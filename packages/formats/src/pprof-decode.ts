@@ -1,6 +1,14 @@
-import type { Label, Mapping, Profile, ValueType } from '@kiln/model';
+import {
+  nameIdOfBytes,
+  nameIdOfText,
+  type Label,
+  type Mapping,
+  type NameIds,
+  type Profile,
+  type ValueType,
+} from '@kiln/model';
 import { FormatErrorCode, formatError } from './errors.js';
-import { checkLimit, resolveLimits, type DecodeLimits } from './limits.js';
+import { checkLimit, resolveLimits, type DecodeLimits, type DecodeOptions } from './limits.js';
 import { decodeUtf8 } from './utf8.js';
 
 // A hand-written profile.proto decoder (field numbers from github.com/google/pprof's
@@ -177,12 +185,16 @@ export function sniffPprof(bytes: Uint8Array): boolean {
 }
 
 /** Decodes uncompressed profile.proto bytes into the columnar Profile. */
-export function decodePprof(bytes: Uint8Array, limits: DecodeLimits = resolveLimits()): Profile {
+export function decodePprof(
+  bytes: Uint8Array,
+  limits: DecodeLimits = resolveLimits(),
+  options: DecodeOptions = {},
+): Profile {
   checkLimit(limits, 'maxDecompressedBytes', bytes.length, 'the profile');
   buf = bytes;
   pos = 0;
   try {
-    return decode(bytes.length, limits);
+    return decode(bytes.length, limits, options.stringIds === true);
   } finally {
     buf = EMPTY;
   }
@@ -317,12 +329,13 @@ function lengthDelimitedList(r: Ranges, field: number): number[] | null {
   }
 }
 
-function decode(end: number, limits: DecodeLimits): Profile {
+function decode(end: number, limits: DecodeLimits, withIds: boolean): Profile {
   const r = scanTopLevel(end, limits);
 
   const strings = new Array<string>(r.strings.length / 2);
   for (let i = 0; i < strings.length; i++) strings[i] = decodeUtf8(buf, r.strings[2 * i]!, r.strings[2 * i + 1]!);
   if (strings.length === 0) strings.push('');
+  const stringIds = withIds ? idsOfStrings(r.strings, strings) : undefined;
   if (strings[0] !== '') invalid('string_table[0] must be the empty string');
   const str = (i: number, what: string): string => {
     const s = strings[i];
@@ -598,6 +611,7 @@ function decode(end: number, limits: DecodeLimits): Profile {
     timeNs: r.timeNs,
     durationNs: r.durationNs,
     strings,
+    stringIds,
     functions: {
       length: fnCount,
       name: fnName,
@@ -627,6 +641,22 @@ function decode(end: number, limits: DecodeLimits): Profile {
     dropFrames: str(r.dropFrames, 'drop_frames'),
     keepFrames: str(r.keepFrames, 'keep_frames'),
   };
+}
+
+/**
+ * Each string's content id, hashed from the bytes where they lie; a string that is not all ASCII
+ * is hashed again as decoded text, so invalid UTF-8 gets the id of what decodeUtf8 made of it.
+ */
+function idsOfStrings(ranges: number[], strings: string[]): NameIds {
+  const n = strings.length;
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const from = ranges[2 * i];
+    if (from === undefined) nameIdOfText(strings[i]!, hi, lo, i);
+    else if (!nameIdOfBytes(buf, from, ranges[2 * i + 1]!, hi, lo, i)) nameIdOfText(strings[i]!, hi, lo, i);
+  }
+  return { hi, lo };
 }
 
 /** pprof ids to table indices: a dense array when ids are small (Go writes 1..N), else a Map. */

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { buildCallTree, isKilnError, mergeProfiles, selectTopFunctions, sumValues } from '@kiln/model';
+import {
+  buildCallTree,
+  isKilnError,
+  mergeProfiles,
+  nameId,
+  ProfileBuilder,
+  selectTopFunctions,
+  sumValues,
+} from '@kiln/model';
 import { parsePprof } from './pprof.js';
 import { serializePprof } from './pprof-serialize.js';
 import { assertRoundTrip, testdata } from './test-helpers/round-trip.js';
@@ -109,6 +117,28 @@ test('a profile keeps its own columns after other profiles are decoded (the deco
   for (const [i, bytes] of files.entries()) {
     assert.deepEqual(decoded[i], parsePprof(bytes), pprofFixtures[i]);
   }
+});
+
+test("stringIds: each string's content id, hashed from the bytes, as the decoded text's", () => {
+  for (const fixture of pprofFixtures) {
+    const profile = parsePprof(readFileSync(testdata(fixture)), { stringIds: true })!;
+    const ids = profile.stringIds!;
+    assert.equal(ids.hi.length, profile.strings.length, fixture);
+    profile.strings.forEach((s, i) => assert.deepEqual([ids.hi[i], ids.lo[i]], nameId(s), `${fixture}: ${s}`));
+    assert.equal(parsePprof(readFileSync(testdata(fixture)))!.stringIds, undefined, 'only when asked');
+  }
+  // Not ASCII, and invalid UTF-8 (a lone 0xff): the id is that of the text the decoder made.
+  const b = new ProfileBuilder({ sampleTypes: [{ type: 'samples', unit: 'count' }] });
+  b.addStack(['main', 'café.naïve', 'brokenXname'], [1]);
+  const bytes = serializePprof(b.build(), { gzip: false });
+  const at = Buffer.from(bytes).indexOf('brokenXname') + 6;
+  bytes[at] = 0xff;
+  const profile = parsePprof(bytes, { stringIds: true })!;
+  const broken = profile.strings.findIndex((s) => s.startsWith('broken'));
+  assert.equal(profile.strings[broken], 'broken\ufffdname');
+  profile.strings.forEach((s, i) =>
+    assert.deepEqual([profile.stringIds!.hi[i], profile.stringIds!.lo[i]], nameId(s), s),
+  );
 });
 
 test('default sample type follows default_sample_type, else the last type', () => {

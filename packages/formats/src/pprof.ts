@@ -1,6 +1,6 @@
 import type { Profile } from '@kiln/model';
 import { gunzip, isGzip } from './gzip.js';
-import { resolveLimits, type ParseOptions } from './limits.js';
+import { resolveLimits, type DecodeOptions, type ParseOptions } from './limits.js';
 import { decodePprof, sniffPprof } from './pprof-decode.js';
 
 /** Sniffs uncompressed pprof by its first fields; see `sniffPprof`. */
@@ -16,11 +16,11 @@ export function isPprof(bytes: Uint8Array): boolean {
  *   const profile = parsePprof(readFileSync('cpu.pb.gz'));
  *   if (profile) console.log(profile.sampleTypes); // [{ type: 'samples', unit: 'count' }, ...]
  */
-export function parsePprof(bytes: Uint8Array, options: ParseOptions = {}): Profile | null {
+export function parsePprof(bytes: Uint8Array, options: ParseOptions & DecodeOptions = {}): Profile | null {
   const limits = resolveLimits(options.limits);
   const raw = isGzip(bytes) ? gunzip(bytes, limits.maxDecompressedBytes) : bytes;
   if (!isPprof(raw)) return null;
-  return decodePprof(raw, limits);
+  return decodePprof(raw, limits, options);
 }
 
 export { decodePprof };

@@ -1,4 +1,5 @@
-import type { Profile } from './profile.js';
+import { nameIdOfText } from './name-id.js';
+import type { NameIds, Profile } from './profile.js';
 import type { StackSamples } from './stack-samples.js';
 
 /**
@@ -56,12 +57,33 @@ export function buildStackSamples(profile: Profile): StackSamples[] {
 
   const { stackStart, stack, values, length } = profile.samples;
   const stride = profile.sampleTypes.length;
+  const nameIds = profile.stringIds === undefined ? undefined : namesIds(profile, names, nameOfFunction);
   return profile.sampleTypes.map((_, t) => {
     let typeValues = values;
     if (stride > 1) {
       typeValues = new Float64Array(length);
       for (let s = 0; s < length; s++) typeValues[s] = values[s * stride + t]!;
     }
-    return { names, locationStart, locationFrames, length, stackStart, stack, values: typeValues };
+    return { names, nameIds, locationStart, locationFrames, length, stackStart, stack, values: typeValues };
   });
+}
+
+/** The names' content ids: the decoder's for function names, hashed here for address names. */
+function namesIds(profile: Profile, names: readonly string[], nameOfFunction: Int32Array): NameIds {
+  const ids = profile.stringIds!;
+  const f = profile.functions;
+  const hi = new Uint32Array(names.length);
+  const lo = new Uint32Array(names.length);
+  const done = new Uint8Array(names.length);
+  for (let fn = 0; fn < f.length; fn++) {
+    const id = nameOfFunction[fn]!;
+    if (id === -1) continue;
+    // The string buildStackSamples named the function by: its name, else its system name.
+    const str = profile.strings[f.name[fn]!] ? f.name[fn]! : f.systemName[fn]!;
+    hi[id] = ids.hi[str]!;
+    lo[id] = ids.lo[str]!;
+    done[id] = 1;
+  }
+  for (let id = 0; id < names.length; id++) if (done[id] === 0) nameIdOfText(names[id]!, hi, lo, id);
+  return { hi, lo };
 }

@@ -7,6 +7,7 @@ export {
   type Mapping,
   type SampleTable,
   type Label,
+  type NameIds,
   functionName,
   sumValues,
 } from './profile.js';
@@ -43,3 +44,4 @@ export {
   type FlamebearerOptions,
 } from './flamebearer.js';
 export { encodeDiffFlamebearer, decodeDiffFlamebearer, trimDiffTree } from './flamebearer-diff.js';
+export { nameId, nameIdOfBytes, nameIdOfText } from './name-id.js';

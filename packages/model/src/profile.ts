@@ -20,6 +20,11 @@ export interface Profile {
   readonly timeNs: number;
   readonly durationNs: number;
   readonly strings: readonly string[];
+  /**
+   * Each string's content id (nameIdOfText of it), when the decoder was asked for them: it hashes
+   * the string table's bytes where they lie, which costs a third of hashing the strings later.
+   */
+  readonly stringIds?: NameIds;
   readonly functions: FunctionTable;
   readonly locations: LocationTable;
   readonly mappings: readonly Mapping[];
@@ -27,6 +32,12 @@ export interface Profile {
   readonly comments: readonly string[];
   readonly dropFrames: string;
   readonly keepFrames: string;
+}
+
+/** Content ids (name-id.ts) of a list of names, by index: high and low halves. */
+export interface NameIds {
+  readonly hi: Uint32Array;
+  readonly lo: Uint32Array;
 }
 
 export interface FunctionTable {

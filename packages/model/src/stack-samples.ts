@@ -1,3 +1,5 @@
+import type { NameIds } from './profile.js';
+
 /**
  * A profile's samples of one sample type as stacks of function names, in columns: what ingest
  * hands to storage without building a call tree first (building one costs a hash lookup per
@@ -30,6 +32,8 @@
  */
 export interface StackSamples {
   readonly names: readonly string[];
+  /** Each name's content id (nameIdOfText), when known already (a decoded pprof's stringIds). */
+  readonly nameIds?: NameIds;
   /** One more entry than there are locations. */
   readonly locationStart: Uint32Array;
   readonly locationFrames: Uint32Array;

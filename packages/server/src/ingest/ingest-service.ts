@@ -58,7 +58,7 @@ export class IngestService {
   /** Decodes a pprof into the profiles the store keeps (see splitPprof), without writing. */
   decodePprof(bytes: Uint8Array, options: SplitOptions): ProfileInput[] {
     if (bytes.length === 0) throw new KilnError('ERR_INGEST_EMPTY', 'the profile is empty (0 bytes)');
-    const profile = parsePprof(bytes, { limits: this.options.decodeLimits });
+    const profile = parsePprof(bytes, { limits: this.options.decodeLimits, stringIds: true });
     if (profile === null) {
       throw new KilnError('ERR_INGEST_NOT_PPROF', 'the body is not a pprof profile (gzipped or plain protobuf)');
     }

@@ -79,26 +79,26 @@ test('stack samples intern to the same stacks, ids and sums as the call tree of 
   );
 });
 
-test('function and stack ids are the ones stored data already holds (format 4)', () => {
+test('function and stack ids are the ones stored data already holds (format 5)', () => {
   // A change here would orphan every stored stack: it needs a new FORMAT_VERSION. Function ids
-  // are format 3's (commit e628d46); stack ids changed in format 4 (each half mixed on its own),
-  // computed by this store when format 4 was made.
-  assert.deepEqual(hashString('main'), [1438648981, 1161338694]);
-  assert.deepEqual(hashString('runtime.mallocgc'), [2806445911, 44340638]);
-  assert.deepEqual(hashString('ünïcode.函数'), [2856174662, 3385082436]);
+  // changed in format 5 (name-id.ts: UTF-8 bytes, four at a time), stack ids' mixing in format
+  // 4 (each half on its own); the values were computed by this store when format 5 was made.
+  assert.deepEqual(hashString('main'), [3905433559, 418052831]);
+  assert.deepEqual(hashString('runtime.mallocgc'), [306528669, 321056598]);
+  assert.deepEqual(hashString('ünïcode.函数'), [2325534517, 3975270593]);
   const main = childId(0, 0, ...hashString('main'));
-  assert.deepEqual(childId(...main, ...hashString('runtime.mallocgc')), [2990724084, 212668861]);
+  assert.deepEqual(childId(...main, ...hashString('runtime.mallocgc')), [251252173, 1868276091]);
   const d = new Dictionary();
   d.internStackSamples(makeSamples([['main;runtime.mallocgc', 1]]));
   const { functions, stacks } = d.takeNew();
   assert.deepEqual(
     functions.map((f) => [f.name, f.hi, f.lo]),
     [
-      ['main', 1438648981, 1161338694],
-      ['runtime.mallocgc', 2806445911, 44340638],
+      ['main', 3905433559, 418052831],
+      ['runtime.mallocgc', 306528669, 321056598],
     ],
   );
-  assert.deepEqual([stacks[1]!.hi, stacks[1]!.lo], [2990724084, 212668861]);
+  assert.deepEqual([stacks[1]!.hi, stacks[1]!.lo], [251252173, 1868276091]);
 });
 
 test("stack ids are content-derived: mix(parent's id, hash(function name)) from a root of 0", () => {
@@ -130,8 +130,11 @@ test('real pprof fixtures: stack samples store the stacks and per-function total
     ['go', 'heap.pb.gz'],
     ['pyroscope-nodejs', 'fresh', 'wall-cpu-001.pprof.gz'],
   ]) {
-    const profile = parsePprof(readFileSync(testdata(...file)))!;
+    // Decoded as ingest does, with the strings' ids hashed from the pprof's bytes; the call tree
+    // side hashes its names as text, so equal new stacks show both give the same ids.
+    const profile = parsePprof(readFileSync(testdata(...file)), { stringIds: true })!;
     const perType = buildStackSamples(profile);
+    assert.ok(perType[0]!.nameIds !== undefined, 'the names come with their ids');
     // One dictionary per form, across every sample type in turn, as a tenant's would be.
     const bySamples = new Dictionary();
     const byTree = new Dictionary();

@@ -201,12 +201,18 @@ export class Dictionary {
     // Per name: its function's id, hashed on first use; the function's index only when a new
     // stack needs it (fnOfName: -1 not hashed yet, -2 hashed). Per location: 0 not resolved
     // yet, 1 one frame (its function's id in locHi, locLo), 2 several.
+    // A decoded pprof's names come with their ids (hashed from its bytes); others are hashed here.
+    const known = samples.nameIds;
     const resolve = (l: number): number => {
       const to = locationStart[l + 1]!;
       for (let f = locationStart[l]!; f < to; f++) {
         const nameId = locationFrames[f]!;
         if (fnOfName[nameId] !== -1) continue;
-        hashStringInto(names[nameId]!, fnHiOfName, fnLoOfName, nameId);
+        if (known === undefined) hashStringInto(names[nameId]!, fnHiOfName, fnLoOfName, nameId);
+        else {
+          fnHiOfName[nameId] = known.hi[nameId]!;
+          fnLoOfName[nameId] = known.lo[nameId]!;
+        }
         fnOfName[nameId] = -2;
       }
       if (to - locationStart[l]! !== 1) return (locKind[l] = 2);

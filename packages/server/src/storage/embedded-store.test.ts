@@ -61,12 +61,12 @@ function dirSizeBytes(dir: string): number {
 }
 
 describe('embedded store', () => {
-  test('a data directory of format 3 is refused, not misread: its stack ids were computed another way', async () => {
+  test('a data directory of format 4 is refused, not misread: its function ids were computed another way', async () => {
     await withDataDir(async (dataDir) => {
-      writeFileSync(join(dataDir, 'FORMAT'), JSON.stringify({ format: 'kiln-embedded', version: 3 }) + '\n');
+      writeFileSync(join(dataDir, 'FORMAT'), JSON.stringify({ format: 'kiln-embedded', version: 4 }) + '\n');
       await assert.rejects(openEmbeddedStore({ dataDir, compactIntervalMs: 0 }), (err: unknown) => {
         assert.ok(isKilnError(err, 'ERR_STORAGE_FORMAT_VERSION'), `got ${String(err)}`);
-        assert.match(err.message, /format version 3; this Kiln reads kiln-embedded version 4$/);
+        assert.match(err.message, /format version 4; this Kiln reads kiln-embedded version 5$/);
         return true;
       });
     });

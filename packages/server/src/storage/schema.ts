@@ -1,7 +1,7 @@
 /**
  * The embedded store's on-disk layout, declared as data. docs/storage-format.md explains it.
  *
- *   <dataDir>/FORMAT                       {"format":"kiln-embedded","version":4}
+ *   <dataDir>/FORMAT                       {"format":"kiln-embedded","version":5}
  *   <dataDir>/meta.duckdb                  dictionaries: functions, stacks, series
  *   <dataDir>/rollup.json                  per level, how far compaction passed over empty ranges
  *   <dataDir>/retention.json               per level, where retention has deleted data up to
@@ -14,7 +14,7 @@ export const FORMAT_NAME = 'kiln-embedded';
  * (sample-blob.ts). 4: a stack id mixes each half of its parent's id with the same half of its
  * function's id on its own (ids.ts), so every stored stack id changed.
  */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 
 export interface Column {
   name: string;
