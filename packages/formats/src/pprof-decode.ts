@@ -333,9 +333,14 @@ function decode(end: number, limits: DecodeLimits, withIds: boolean): Profile {
   const r = scanTopLevel(end, limits);
 
   const strings = new Array<string>(r.strings.length / 2);
-  for (let i = 0; i < strings.length; i++) strings[i] = decodeUtf8(buf, r.strings[2 * i]!, r.strings[2 * i + 1]!);
-  if (strings.length === 0) strings.push('');
-  const stringIds = withIds ? idsOfStrings(r.strings, strings) : undefined;
+  let stringIds: NameIds | undefined;
+  if (withIds && strings.length > 0) stringIds = decodeStringsWithIds(r.strings, strings);
+  else for (let i = 0; i < strings.length; i++) strings[i] = decodeUtf8(buf, r.strings[2 * i]!, r.strings[2 * i + 1]!);
+  if (strings.length === 0) {
+    strings.push('');
+    if (withIds) stringIds = { hi: new Uint32Array(1), lo: new Uint32Array(1) };
+    if (stringIds !== undefined) nameIdOfText('', stringIds.hi, stringIds.lo, 0);
+  }
   if (strings[0] !== '') invalid('string_table[0] must be the empty string');
   const str = (i: number, what: string): string => {
     const s = strings[i];
@@ -644,17 +649,19 @@ function decode(end: number, limits: DecodeLimits, withIds: boolean): Profile {
 }
 
 /**
- * Each string's content id, hashed from the bytes where they lie; a string that is not all ASCII
- * is hashed again as decoded text, so invalid UTF-8 gets the id of what decodeUtf8 made of it.
+ * Decodes the strings into `strings` and returns each one's content id, hashed from its bytes
+ * while they are in the cache; a string that is not all ASCII is hashed again as decoded text,
+ * so invalid UTF-8 gets the id of what decodeUtf8 made of it.
  */
-function idsOfStrings(ranges: number[], strings: string[]): NameIds {
+function decodeStringsWithIds(ranges: number[], strings: string[]): NameIds {
   const n = strings.length;
   const hi = new Uint32Array(n);
   const lo = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    const from = ranges[2 * i];
-    if (from === undefined) nameIdOfText(strings[i]!, hi, lo, i);
-    else if (!nameIdOfBytes(buf, from, ranges[2 * i + 1]!, hi, lo, i)) nameIdOfText(strings[i]!, hi, lo, i);
+    const from = ranges[2 * i]!;
+    const to = ranges[2 * i + 1]!;
+    const s = (strings[i] = decodeUtf8(buf, from, to));
+    if (!nameIdOfBytes(buf, from, to, hi, lo, i)) nameIdOfText(s, hi, lo, i);
   }
   return { hi, lo };
 }

@@ -26,6 +26,9 @@ export function buildStackSamples(profile: Profile): StackSamples[] {
     return id;
   };
 
+  // Per name, the string it came from (-1: an address), to take the decoder's id for it.
+  const ids = profile.stringIds;
+  let stringOfName: Int32Array | null = ids === undefined ? null : new Int32Array(Math.max(16, f.length)).fill(-1);
   const locationStart = new Uint32Array(locs.length + 1);
   let frameCount = 0;
   for (let l = 0; l < locs.length; l++) {
@@ -47,9 +50,16 @@ export function buildStackSamples(profile: Profile): StackSamples[] {
       const fn = locs.lineFunction[i]!;
       let id = nameOfFunction[fn]!;
       if (id === -1) {
-        const text = profile.strings[f.name[fn]!] || profile.strings[f.systemName[fn]!] || '';
+        const str = profile.strings[f.name[fn]!] ? f.name[fn]! : f.systemName[fn]!;
+        const text = profile.strings[str] ?? '';
         if (text === '') id = addressName(l);
-        else id = nameOfFunction[fn] = names.push(text) - 1;
+        else {
+          id = nameOfFunction[fn] = names.push(text) - 1;
+          if (stringOfName !== null) {
+            if (id >= stringOfName.length) stringOfName = grow(stringOfName, id);
+            stringOfName[id] = str;
+          }
+        }
       }
       locationFrames[k++] = id;
     }
@@ -57,7 +67,7 @@ export function buildStackSamples(profile: Profile): StackSamples[] {
 
   const { stackStart, stack, values, length } = profile.samples;
   const stride = profile.sampleTypes.length;
-  const nameIds = profile.stringIds === undefined ? undefined : namesIds(profile, names, nameOfFunction);
+  const nameIds = ids === undefined ? undefined : idsOfNames(ids, names, stringOfName!);
   return profile.sampleTypes.map((_, t) => {
     let typeValues = values;
     if (stride > 1) {
@@ -69,21 +79,22 @@ export function buildStackSamples(profile: Profile): StackSamples[] {
 }
 
 /** The names' content ids: the decoder's for function names, hashed here for address names. */
-function namesIds(profile: Profile, names: readonly string[], nameOfFunction: Int32Array): NameIds {
-  const ids = profile.stringIds!;
-  const f = profile.functions;
+function idsOfNames(ids: NameIds, names: readonly string[], stringOfName: Int32Array): NameIds {
   const hi = new Uint32Array(names.length);
   const lo = new Uint32Array(names.length);
-  const done = new Uint8Array(names.length);
-  for (let fn = 0; fn < f.length; fn++) {
-    const id = nameOfFunction[fn]!;
-    if (id === -1) continue;
-    // The string buildStackSamples named the function by: its name, else its system name.
-    const str = profile.strings[f.name[fn]!] ? f.name[fn]! : f.systemName[fn]!;
-    hi[id] = ids.hi[str]!;
-    lo[id] = ids.lo[str]!;
-    done[id] = 1;
+  for (let id = 0; id < names.length; id++) {
+    const str = stringOfName[id]!;
+    if (str === -1) nameIdOfText(names[id]!, hi, lo, id);
+    else {
+      hi[id] = ids.hi[str]!;
+      lo[id] = ids.lo[str]!;
+    }
   }
-  for (let id = 0; id < names.length; id++) if (done[id] === 0) nameIdOfText(names[id]!, hi, lo, id);
   return { hi, lo };
+}
+
+function grow(a: Int32Array, index: number): Int32Array {
+  const next = new Int32Array(Math.max(index + 1, a.length * 2)).fill(-1);
+  next.set(a);
+  return next;
 }

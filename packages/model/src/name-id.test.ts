@@ -18,7 +18,10 @@ test('a name has the same id from its text and from its UTF-8 bytes, at any offs
       const bytes = utf8.encode(text);
       const [hi, lo, ascii] = ofBytes(bytes);
       assert.deepEqual(nameId(text), [hi, lo]);
-      assert.equal(ascii, [...text].every((c) => c.charCodeAt(0) < 0x80));
+      assert.equal(
+        ascii,
+        [...text].every((c) => c.charCodeAt(0) < 0x80),
+      );
       // The same bytes inside a larger buffer (a pprof string table).
       const big = new Uint8Array(pad + bytes.length + 3).fill(0xaa);
       big.set(bytes, pad);

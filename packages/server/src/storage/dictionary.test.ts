@@ -11,6 +11,7 @@ import {
   ROOT_NAME,
   selectTopFunctions,
   type CallTree,
+  type StackSamples,
 } from '@kiln/model';
 import { testdata } from '../test-helpers/testdata.js';
 import { Dictionary, type InternedSamples } from './dictionary.js';
@@ -120,6 +121,71 @@ test("stack ids are content-derived: mix(parent's id, hash(function name)) from 
     intern(d, 5);
     assert.deepEqual(d.takeNew().stacks, []);
   }
+});
+
+/**
+ * Stack samples whose locations may hold several frames (inlining): each stack is a list of
+ * locations, each location a list of frames outermost first; equal locations share one entry.
+ */
+function samplesWithInlining(lines: readonly (readonly [string[][], number])[]): StackSamples {
+  const names: string[] = [];
+  const nameIds = new Map<string, number>();
+  const locations = new Map<string, number>();
+  const locationStart = [0];
+  const locationFrames: number[] = [];
+  const stack: number[] = [];
+  const stackStart = [0];
+  for (const [locs] of lines) {
+    for (const frames of [...locs].reverse()) {
+      const key = frames.join('+');
+      let l = locations.get(key);
+      if (l === undefined) {
+        locations.set(key, (l = locations.size));
+        for (const name of frames) {
+          let id = nameIds.get(name);
+          if (id === undefined) nameIds.set(name, (id = names.push(name) - 1));
+          locationFrames.push(id);
+        }
+        locationStart.push(locationFrames.length);
+      }
+      stack.push(l);
+    }
+    stackStart.push(stack.length);
+  }
+  return {
+    names,
+    locationStart: Uint32Array.from(locationStart),
+    locationFrames: Uint32Array.from(locationFrames),
+    length: lines.length,
+    stackStart: Uint32Array.from(stackStart),
+    stack: Uint32Array.from(stack),
+    values: Float64Array.from(lines, ([, value]) => value),
+  };
+}
+
+test('locations with several frames (inlining), in any mix and order, intern as their frames do', () => {
+  const location = fc.array(frame, { minLength: 1, maxLength: 3 });
+  const line = fc.tuple(fc.array(location, { minLength: 0, maxLength: 8 }), fc.integer({ min: 0, max: 50 }));
+  fc.assert(
+    fc.property(fc.array(fc.array(line, { maxLength: 12 }), { minLength: 1, maxLength: 3 }), (profiles) => {
+      const bySamples = new Dictionary();
+      const byTree = new Dictionary();
+      for (const lines of profiles) {
+        const samples = samplesWithInlining(lines);
+        const a = sumsByStack(bySamples.internStackSamples(samples));
+        const kept = lines.filter(([locs, value]) => value !== 0 && locs.length > 0);
+        const b = byTree.internCallTree(treeOf(kept.map(([locs, value]) => [locs.flat(), value] as const)));
+        assert.deepEqual(a, sumsByStack(b), 'value per dense stack index');
+        assert.deepEqual(bySamples.takeNew().stacks, byTree.takeNew().stacks, 'new stacks, in order');
+        // Again: every id computed on the fast path is found, none takes the path that adds.
+        const slow = bySamples as unknown as { addSamplePath: () => number };
+        const addSamplePath = slow.addSamplePath;
+        slow.addSamplePath = () => assert.fail('a known stack took the path that adds stacks');
+        assert.deepEqual(sumsByStack(bySamples.internStackSamples(samples)), a);
+        slow.addSamplePath = addSamplePath;
+      }
+    }),
+  );
 });
 
 test('real pprof fixtures: stack samples store the stacks and per-function totals of buildCallTree', () => {

@@ -187,72 +187,106 @@ export class Dictionary {
    *
    * A sample's stack id is computed frame by frame from the root (integer arithmetic, no
    * lookups) and looked up once; only a stack not known yet walks its frames again to add the
-   * missing prefixes and the functions they need. Each location's names are hashed once, on
-   * first use, and a function is looked up only for a new stack, so names that only other
-   * sample types or label groups use stay out of the dictionary. The caller has checked the
-   * columns (validateProfile).
+   * missing prefixes and the functions they need. Names come with their ids from a decoded
+   * pprof (StackSamples.nameIds) or are hashed here, once each; a function is looked up only
+   * for a new stack, so names that only other sample types or label groups use stay out of the
+   * dictionary. The caller has checked the columns (validateProfile).
+   *
+   * The ids of two samples are computed side by side: each id is a chain of dependent mixes
+   * (15 cycles a frame, 33,000 frames in a busy upload), and two independent chains in one loop
+   * let the CPU overlap them, 1.5× faster than one sample after the other.
    */
   internStackSamples(samples: StackSamples): InternedSamples {
     const { names, locationStart, locationFrames, stackStart, stack, values, length } = samples;
     const locationCount = locationStart.length - 1;
     const scratch = this.scratch.reset(names.length, locationCount, length);
-    const { fnOfName, fnHiOfName, fnLoOfName, locKind, locHi, locLo, stacks, values: sampleValues } = scratch;
+    const { fnOfName, locKind, locHi, locLo, stacks, values: sampleValues } = scratch;
     const { sampleHi, sampleLo, sampleOf } = scratch;
-    // Per name: its function's id, hashed on first use; the function's index only when a new
-    // stack needs it (fnOfName: -1 not hashed yet, -2 hashed). Per location: 0 not resolved
-    // yet, 1 one frame (its function's id in locHi, locLo), 2 several.
-    // A decoded pprof's names come with their ids (hashed from its bytes); others are hashed here.
-    const known = samples.nameIds;
-    const resolve = (l: number): number => {
-      const to = locationStart[l + 1]!;
-      for (let f = locationStart[l]!; f < to; f++) {
-        const nameId = locationFrames[f]!;
-        if (fnOfName[nameId] !== -1) continue;
-        if (known === undefined) hashStringInto(names[nameId]!, fnHiOfName, fnLoOfName, nameId);
-        else {
-          fnHiOfName[nameId] = known.hi[nameId]!;
-          fnLoOfName[nameId] = known.lo[nameId]!;
-        }
-        fnOfName[nameId] = -2;
+    // Per name its function's id (fnOfName: -2, the function's index only once a new stack
+    // needs it); per location 1 with one frame (its function's id in locHi, locLo), else 2.
+    let fnHiOfName: Uint32Array = scratch.fnHiOfName;
+    let fnLoOfName: Uint32Array = scratch.fnLoOfName;
+    if (samples.nameIds !== undefined) {
+      fnHiOfName = samples.nameIds.hi;
+      fnLoOfName = samples.nameIds.lo;
+    } else {
+      for (let n = 0; n < names.length; n++) hashStringInto(names[n]!, fnHiOfName, fnLoOfName, n);
+    }
+    this.scratch.nameHi = fnHiOfName;
+    this.scratch.nameLo = fnLoOfName;
+    fnOfName.fill(-2, 0, names.length);
+    for (let l = 0; l < locationCount; l++) {
+      const from = locationStart[l]!;
+      if (locationStart[l + 1]! - from !== 1) {
+        locKind[l] = 2;
+        continue;
       }
-      if (to - locationStart[l]! !== 1) return (locKind[l] = 2);
-      locHi[l] = fnHiOfName[locationFrames[to - 1]!]!;
-      locLo[l] = fnLoOfName[locationFrames[to - 1]!]!;
-      return (locKind[l] = 1);
-    };
-    // Ids first, probes after: a probe into a table of a million stacks misses the CPU caches,
-    // and independent probes in a row overlap their misses where a probe after each sample's
-    // chain of mixes waited alone.
+      locKind[l] = 1;
+      locHi[l] = fnHiOfName[locationFrames[from]!]!;
+      locLo[l] = fnLoOfName[locationFrames[from]!]!;
+    }
     let count = 0;
     for (let s = 0; s < length; s++) {
       const value = values[s]!;
-      const from = stackStart[s]!;
-      const to = stackStart[s + 1]!;
-      if (value === 0 || from === to) continue;
-      let hi = 0;
-      let lo = 0;
-      // Locations are leaf first: the root is the last.
-      for (let i = to - 1; i >= from; i--) {
-        const l = stack[i]!;
-        let kind = locKind[l]!;
-        if (kind === 0) kind = resolve(l);
-        if (kind === 1) {
-          hi = childHi(hi, locHi[l]!);
-          lo = childLo(lo, locLo[l]!);
-          continue;
-        }
-        const fTo = locationStart[l + 1]!;
-        for (let f = locationStart[l]!; f < fTo; f++) {
-          const nameId = locationFrames[f]!;
-          hi = childHi(hi, fnHiOfName[nameId]!);
-          lo = childLo(lo, fnLoOfName[nameId]!);
-        }
-      }
-      sampleHi[count] = hi;
-      sampleLo[count] = lo;
+      if (value === 0 || stackStart[s] === stackStart[s + 1]) continue;
       sampleOf[count] = s;
       sampleValues[count++] = value;
     }
+    // Locations are leaf first: the root is the last. Two samples at a time, then the rest of
+    // the longer one; a location with several frames (inlining) mixes them all.
+    for (let k = 0; k < count; k += 2) {
+      const a = sampleOf[k]!;
+      const fromA = stackStart[a]!;
+      let i = stackStart[a + 1]! - 1;
+      let hiA = 0;
+      let loA = 0;
+      const b = k + 1 < count ? sampleOf[k + 1]! : a;
+      const fromB = k + 1 < count ? stackStart[b]! : stackStart[b + 1]!;
+      let j = stackStart[b + 1]! - 1;
+      let hiB = 0;
+      let loB = 0;
+      for (; i >= fromA && j >= fromB; i--, j--) {
+        const x = stack[i]!;
+        const y = stack[j]!;
+        if ((locKind[x]! | locKind[y]!) === 1) {
+          hiA = childHi(hiA, locHi[x]!);
+          loA = childLo(loA, locLo[x]!);
+          hiB = childHi(hiB, locHi[y]!);
+          loB = childLo(loB, locLo[y]!);
+          continue;
+        }
+        for (let f = locationStart[x]!, to = locationStart[x + 1]!; f < to; f++) {
+          hiA = childHi(hiA, fnHiOfName[locationFrames[f]!]!);
+          loA = childLo(loA, fnLoOfName[locationFrames[f]!]!);
+        }
+        for (let f = locationStart[y]!, to = locationStart[y + 1]!; f < to; f++) {
+          hiB = childHi(hiB, fnHiOfName[locationFrames[f]!]!);
+          loB = childLo(loB, fnLoOfName[locationFrames[f]!]!);
+        }
+      }
+      for (; i >= fromA; i--) {
+        const x = stack[i]!;
+        for (let f = locationStart[x]!, to = locationStart[x + 1]!; f < to; f++) {
+          hiA = childHi(hiA, fnHiOfName[locationFrames[f]!]!);
+          loA = childLo(loA, fnLoOfName[locationFrames[f]!]!);
+        }
+      }
+      for (; j >= fromB; j--) {
+        const y = stack[j]!;
+        for (let f = locationStart[y]!, to = locationStart[y + 1]!; f < to; f++) {
+          hiB = childHi(hiB, fnHiOfName[locationFrames[f]!]!);
+          loB = childLo(loB, fnLoOfName[locationFrames[f]!]!);
+        }
+      }
+      sampleHi[k] = hiA;
+      sampleLo[k] = loA;
+      if (k + 1 < count) {
+        sampleHi[k + 1] = hiB;
+        sampleLo[k + 1] = loB;
+      }
+    }
+    // Ids first, probes after: a probe into a table of a million stacks misses the CPU caches,
+    // and independent probes in a row overlap their misses.
     for (let k = 0; k < count; k++) stacks[k] = this.stacks.get(sampleHi[k]!, sampleLo[k]!);
     for (let k = 0; k < count; k++) {
       if (stacks[k] !== -1) continue;
@@ -269,7 +303,7 @@ export class Dictionary {
    * functions they need; returns its index. The names are hashed (internStackSamples).
    */
   private addSamplePath(samples: StackSamples, from: number, to: number): number {
-    const { fnOfName, fnHiOfName, fnLoOfName } = this.scratch;
+    const { fnOfName, nameHi: fnHiOfName, nameLo: fnLoOfName } = this.scratch;
     let hi = 0;
     let lo = 0;
     let index = -1;
@@ -377,8 +411,11 @@ class InternScratch {
   sampleHi = new Uint32Array(0);
   sampleLo = new Uint32Array(0);
   sampleOf = new Uint32Array(0);
+  /** The names' ids of the profile being interned: fnHiOfName and fnLoOfName, or its nameIds. */
+  nameHi: Uint32Array = this.fnHiOfName;
+  nameLo: Uint32Array = this.fnLoOfName;
 
-  /** Sized for the profile, with no name and no location resolved. */
+  /** Sized for the profile. */
   reset(names: number, locations: number, samples: number): this {
     if (this.fnOfName.length < names) {
       const n = Math.max(names, this.fnOfName.length * 2);
@@ -400,8 +437,6 @@ class InternScratch {
       this.sampleLo = new Uint32Array(n);
       this.sampleOf = new Uint32Array(n);
     }
-    this.fnOfName.fill(-1, 0, names);
-    this.locKind.fill(0, 0, locations);
     return this;
   }
 }

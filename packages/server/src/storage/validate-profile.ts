@@ -70,6 +70,8 @@ function checkStackSamples(s: StackSamples): string | null {
     return `a sample refers to a location past the ${locations} there are`;
   if (!allBelow(locationFrames, locationStart[0]!, locationStart[locations]!, names.length))
     return `a location refers to a name past the ${names.length} there are`;
+  if (s.nameIds !== undefined && (s.nameIds.hi.length < names.length || s.nameIds.lo.length < names.length))
+    return `${names.length} names need as many ids, there are ${Math.min(s.nameIds.hi.length, s.nameIds.lo.length)}`;
   return null;
 }
 
