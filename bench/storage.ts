@@ -165,20 +165,7 @@ export async function benchStorage(options: StorageBenchOptions = {}): Promise<s
   // rollups are compacted after every tick, as the store's 10 s background timer would.
   let clockMs = now;
   const runs: PathRun[] = [];
-  for (const path of paths) {
-    const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-store-'));
-    const store = await path.openStore(dir, () => clockMs);
-    runs.push({
-      path,
-      dir,
-      store,
-      decode: new PartTime(),
-      samples: new PartTime(),
-      write: new PartTime(),
-      ingest: new PartTime(true),
-      compact: new PartTime(true),
-    });
-  }
+  for (const path of paths) runs.push(await openRun(path, () => clockMs));
 
   // Ticks in time order, each with the services that upload then: the queried service every
   // 30 min for 31 days and every 10 s in the last hour, the others every 30 min in the last day.
@@ -192,50 +179,8 @@ export async function benchStorage(options: StorageBenchOptions = {}): Promise<s
   let gzBytes = 0;
   for (const [tick, [t, services]] of ticks.entries()) {
     clockMs = t + 10_000;
-    const uploads: { gz: Uint8Array; labels: ProfileInput['labels']; type: number; values: Float64Array }[] = [];
-    for (const s of services) {
-      for (let pod = 0; pod < PODS; pod++) {
-        for (const type of [0, 1]) {
-          const k = (tick + pod) % library[s]![type]!.length;
-          uploads.push({
-            gz: library[s]![type]![k]!,
-            labels: { service_name: `svc${s}`, pod: `svc${s}-pod${pod}`, namespace: 'prod' },
-            type,
-            values: freshValues(sampleCount[s]![type]![k]!, fleet.random, type),
-          });
-        }
-      }
-    }
-    for (let i = 0; i < runs.length; i++) {
-      const run = runs[(i + tick) % runs.length]!;
-      // The ingest path in timed parts: gunzip + decode, stack samples (what ingest's
-      // splitPprof makes of a pprof), then store.write. As a server does, each upload goes to
-      // the store as soon as it is decoded (the embedded store interns it then); the writes of
-      // a tick share one commit.
-      const writes: Promise<unknown>[] = [];
-      run.ingest.start();
-      for (const u of uploads) {
-        run.decode.start();
-        const profile = run.path.decode(u.gz);
-        run.decode.stop();
-        profile.samples.values.set(u.values);
-        run.samples.start();
-        const body = run.path.body(profile);
-        run.samples.stop();
-        run.write.start();
-        writes.push(
-          run.store.write('bench', [inputOf({ labels: u.labels, profileType: TYPES[u.type]!, timeMs: t }, body)]),
-        );
-        run.write.stop();
-      }
-      run.write.start();
-      await Promise.all(writes);
-      run.write.stop();
-      run.ingest.stop();
-      run.compact.start();
-      await run.store.compact();
-      run.compact.stop();
-    }
+    const uploads = tickUploads(library, sampleCount, fleet.random, services, tick);
+    await ingestTick(runs, uploads, t, tick);
     for (const u of uploads) {
       samples += u.values.length;
       gzBytes += u.gz.length;
@@ -292,6 +237,7 @@ export async function benchStorage(options: StorageBenchOptions = {}): Promise<s
   }
 
   const dense = await denseSlice(library, sampleCount, fleet.random, paths);
+  const full = await fullDensity(library, sampleCount, fleet.random, paths, quick ? 3 : 10);
 
   const names = runs.map((r) => r.path.name);
   const perProfile = (ms: number): string => (ms / profiles).toFixed(2);
@@ -381,7 +327,170 @@ export async function benchStorage(options: StorageBenchOptions = {}): Promise<s
     ),
     '',
     `Peak RSS (${runs.length > 1 ? 'all stores together' : 'the process'}): ${(ingestRss / 2 ** 20).toFixed(0)} MiB ingesting, ${(peakRss / 2 ** 20).toFixed(0)} MiB querying.`,
+    '',
+    fullDensityTable(full, quick ? 3 : 10),
   ].join('\n');
+}
+
+interface Upload {
+  gz: Uint8Array;
+  labels: ProfileInput['labels'];
+  type: number;
+  values: Float64Array;
+}
+
+/** A store of its own for `path`, in a fresh directory, with its timers. */
+async function openRun(path: IngestPath, clock: () => number): Promise<PathRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-store-'));
+  return {
+    path,
+    dir,
+    store: await path.openStore(dir, clock),
+    decode: new PartTime(),
+    samples: new PartTime(),
+    write: new PartTime(),
+    ingest: new PartTime(true),
+    compact: new PartTime(true),
+  };
+}
+
+/** Every pod's two uploads of `services` at tick number `tick`, with fresh values. */
+function tickUploads(
+  library: Uint8Array[][][],
+  sampleCount: number[][][],
+  random: () => number,
+  services: readonly number[],
+  tick: number,
+): Upload[] {
+  const uploads: Upload[] = [];
+  for (const s of services) {
+    for (let pod = 0; pod < PODS; pod++) {
+      for (const type of [0, 1]) {
+        const k = (tick + pod) % library[s]![type]!.length;
+        uploads.push({
+          gz: library[s]![type]![k]!,
+          labels: { service_name: `svc${s}`, pod: `svc${s}-pod${pod}`, namespace: 'prod' },
+          type,
+          values: freshValues(sampleCount[s]![type]![k]!, random, type),
+        });
+      }
+    }
+  }
+  return uploads;
+}
+
+/**
+ * One tick's uploads through every path (the order alternating from tick to tick), each into
+ * its own store, then compaction, as the store's 10 s timer would run it.
+ */
+async function ingestTick(
+  runs: readonly PathRun[],
+  uploads: readonly Upload[],
+  t: number,
+  tick: number,
+): Promise<void> {
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[(i + tick) % runs.length]!;
+    // The ingest path in timed parts: gunzip + decode, stack samples (what ingest's
+    // splitPprof makes of a pprof), then store.write. As a server does, each upload goes to
+    // the store as soon as it is decoded (the embedded store interns it then); the writes of
+    // a tick share one commit.
+    const writes: Promise<unknown>[] = [];
+    run.ingest.start();
+    for (const u of uploads) {
+      run.decode.start();
+      const profile = run.path.decode(u.gz);
+      run.decode.stop();
+      profile.samples.values.set(u.values);
+      run.samples.start();
+      const body = run.path.body(profile);
+      run.samples.stop();
+      run.write.start();
+      writes.push(
+        run.store.write('bench', [inputOf({ labels: u.labels, profileType: TYPES[u.type]!, timeMs: t }, body)]),
+      );
+      run.write.stop();
+    }
+    run.write.start();
+    await Promise.all(writes);
+    run.write.stop();
+    run.ingest.stop();
+    run.compact.start();
+    await run.store.compact();
+    run.compact.stop();
+  }
+}
+
+/**
+ * Sustained ingest at the fleet's own density: all 20 services' 400 series uploading every
+ * 10 s, for `minutes`, into fresh stores, compacted after every tick. The fleet data set above
+ * is mostly sparse (a tick of 20 uploads per 30 minutes), so each commit and compaction there
+ * is shared by 20 uploads; a server taking this fleet shares them among 400 per tick, and a
+ * server taking 500 profiles/s among 5,000.
+ */
+async function fullDensity(
+  library: Uint8Array[][][],
+  sampleCount: number[][][],
+  random: () => number,
+  paths: readonly IngestPath[],
+  minutes: number,
+): Promise<{ runs: PathRun[]; profiles: number; samples: number }> {
+  const start = Date.UTC(2026, 10, 26);
+  let clockMs = start;
+  const runs: PathRun[] = [];
+  for (const path of paths) runs.push(await openRun(path, () => clockMs));
+  const services = Array.from({ length: SERVICES }, (_, i) => i);
+  let profiles = 0;
+  let samples = 0;
+  for (let tick = 0, t = start; t < start + minutes * 60_000; tick++, t += 10_000) {
+    clockMs = t + 10_000;
+    const uploads = tickUploads(library, sampleCount, random, services, tick);
+    await ingestTick(runs, uploads, t, tick);
+    profiles += uploads.length;
+    for (const u of uploads) samples += u.values.length;
+  }
+  for (const run of runs) {
+    await run.store.close();
+    rmSync(run.dir, { recursive: true, force: true });
+  }
+  return { runs, profiles, samples };
+}
+
+/** The table of fullDensity's runs: the ingest target's figure (issue 3: 500 profiles/s per core). */
+function fullDensityTable(full: { runs: PathRun[]; profiles: number; samples: number }, minutes: number): string {
+  const { runs, profiles, samples } = full;
+  const cell = (ms: number): string =>
+    `${(ms / profiles).toFixed(2)} ms, ${Math.round(profiles / (ms / 1000)).toLocaleString('en-US')}/s`;
+  const wall = (times: PartTime[]): number => times.reduce((a, x) => a + x.wallMs, 0);
+  const sustainedCpu = (r: PathRun): number => r.ingest.cpuMs + r.compact.cpuMs;
+  const rows: [string, (r: PathRun) => string][] = [
+    ['gunzip + decode (wall): the decode-only rate', (r) => cell(wall([r.decode]))],
+    ['stack samples + store.write (wall)', (r) => cell(wall([r.samples, r.write]))],
+    ['compaction (wall)', (r) => cell(wall([r.compact]))],
+    ['sustained: end to end + compaction (wall)', (r) => cell(wall([r.decode, r.samples, r.write, r.compact]))],
+    ['CPU, all threads: end to end', (r) => cell(r.ingest.cpuMs)],
+    ['CPU, all threads: compaction', (r) => cell(r.compact.cpuMs)],
+    ['CPU, all threads: **sustained** (rate per core)', (r) => `**${cell(sustainedCpu(r))}**`],
+    [
+      'samples per second per core, sustained',
+      (r) => Math.round(samples / (sustainedCpu(r) / 1000)).toLocaleString('en-US'),
+    ],
+  ];
+  const names = runs.map((r) => r.path.name);
+  const lines = [
+    table(
+      [
+        `ingest at the fleet's full density (${profiles.toLocaleString('en-US')} uploads: 400 per 10 s tick for ${minutes} min, ${Math.round(samples / profiles).toLocaleString('en-US')} samples each)`,
+        ...names.map((n) => `${n}: per profile, rate`),
+      ],
+      rows.map(([name, of]) => [name, ...runs.map(of)]),
+    ),
+  ];
+  if (runs.length > 1) {
+    const ratio = sustainedCpu(runs[0]!) / sustainedCpu(runs[runs.length - 1]!);
+    lines.push('', `${names[names.length - 1]} / ${names[0]}, sustained rate per core: ${ratio.toFixed(2)}×.`);
+  }
+  return lines.join('\n');
 }
 
 /** A profile input from its series and a path's body (another checkout's types are its own). */
