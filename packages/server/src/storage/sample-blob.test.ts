@@ -10,7 +10,7 @@ import {
   SampleEncoder,
   sumSamples,
 } from './sample-blob.js';
-import { StackSums } from './stack-sums.js';
+import { sortIndices, StackSums } from './stack-sums.js';
 
 function decode(blob: Uint8Array): Map<number, number> {
   const buffer = new SampleBuffer();
@@ -140,4 +140,23 @@ test('StackSums adds blobs per stack and starts over after take()', () => {
 test('a BELOW cell is told apart from samples and has none of its own to decode', () => {
   assert.equal(isBelow(BELOW_BLOB), true);
   assert.throws(() => decodeSamples(BELOW_BLOB, new SampleBuffer()), /BELOW/);
+});
+
+test('sortIndices sorts stack indices of one to four bytes as a numeric sort does', () => {
+  const index = fc.oneof(
+    fc.integer({ min: 0, max: 255 }),
+    fc.integer({ min: 0, max: 70_000 }),
+    fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  );
+  fc.assert(
+    fc.property(fc.array(index, { maxLength: 300 }), fc.nat({ max: 5 }), (list, extra) => {
+      const a = Int32Array.from(list);
+      const out = sortIndices(a, new Int32Array(list.length + extra));
+      assert.equal(out, a, 'in place');
+      assert.deepEqual(
+        [...out],
+        [...list].sort((x, y) => x - y),
+      );
+    }),
+  );
 });
