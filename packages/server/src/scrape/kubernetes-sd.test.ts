@@ -216,6 +216,49 @@ describe('kubernetes_sd_configs: failures', () => {
     }
   });
 
+  test("a namespace whose pods may not be listed is named in the job's error while another namespace's targets are found; a list that works clears it", async () => {
+    const api = await startKubeApiStandIn();
+    api.forbidNamespace('kube-system', true);
+    const job = kubernetesJob(api.kubeconfig, '1h');
+    (job as { kubernetes_sd_configs: object[] }).kubernetes_sd_configs = [
+      { role: 'pod', kubeconfig_file: api.kubeconfig, namespaces: { names: ['shop', 'kube-system'] } },
+    ];
+    const kiln = await startTestServer({
+      scrapeDiscoveryRetryMs: 100,
+      scrapeConfigs: parseScrapeConfigs([job], 'test: scrape_configs'),
+    });
+    type Body = { data: { activeTargets: ActiveTargetJson[]; discoveryErrors: DiscoveryErrorJson[] } };
+    const targets = async (): Promise<Body['data']> =>
+      ((await (await fetch(`${kiln.url}/api/v1/targets`)).json()) as Body).data;
+    try {
+      // shop's pods are found while kube-system's list keeps failing (and being retried).
+      await waitForTargets(kiln.url, (ts) => ts.length === 3, 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(
+        api.requests.filter((r) => r.includes('/namespaces/kube-system/pods') && !r.includes('watch=true')).length >= 3,
+        'retried',
+      );
+      const failing = await targets();
+      assert.deepEqual(
+        failing.discoveryErrors.map((e) => e.scrapePool),
+        ['kubernetes-pods'],
+      );
+      assert.match(
+        failing.discoveryErrors[0]!.lastError,
+        /^ERR_SCRAPE_DISCOVERY: listing or watching pods in kube-system failed \(HTTP 403\): pods is forbidden: .* in the namespace "kube-system"; retrying in 100 ms$/,
+      );
+      api.forbidNamespace('kube-system', false);
+      const deadline = Date.now() + 10_000;
+      while ((await targets()).discoveryErrors.length > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual((await targets()).discoveryErrors, []);
+    } finally {
+      await kiln.stop();
+      await api.stop();
+    }
+  });
+
   test('a kubeconfig_file that does not exist stops the server at start with ERR_SCRAPE_DISCOVERY', async () => {
     await assert.rejects(
       startTestServer({

@@ -26,6 +26,8 @@ export interface KubeApiStandIn {
   emit(event: WatchEvent): void;
   /** Makes the next `n` list requests fail with HTTP 500. */
   failLists(n: number): void;
+  /** Refuses (HTTP 403, as RBAC does) or allows again every list of `namespace`'s pods. */
+  forbidNamespace(namespace: string, forbidden: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startKubeApiStandIn(list = readPodList()): Promise<KubeApi
   const watches = new Set<{ res: ServerResponse; namespace: string | null }>();
   const requests: string[] = [];
   let failing = 0;
+  const forbidden = new Set<string>();
   const http = await startHttp((req, res) => {
     requests.push(`${req.method} ${req.url}`);
     const url = new URL(req.url ?? '/', 'http://stand-in');
@@ -79,6 +82,20 @@ export async function startKubeApiStandIn(list = readPodList()): Promise<KubeApi
           status: 'Failure',
           message: 'etcdserver: request timed out',
           code: 500,
+        }),
+      );
+      return;
+    }
+    if (namespace !== null && forbidden.has(namespace)) {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: `pods is forbidden: User "system:serviceaccount:kiln:kiln" cannot list resource "pods" in API group "" in the namespace "${namespace}"`,
+          reason: 'Forbidden',
+          code: 403,
         }),
       );
       return;
@@ -124,6 +141,10 @@ export async function startKubeApiStandIn(list = readPodList()): Promise<KubeApi
     },
     failLists(n) {
       failing = n;
+    },
+    forbidNamespace(namespace, refuse) {
+      if (refuse) forbidden.add(namespace);
+      else forbidden.delete(namespace);
     },
     async stop() {
       for (const w of watches) w.res.end();
