@@ -43,6 +43,8 @@ export interface ServerConfig {
   scrapeMaxConcurrent: number;
   scrapeMaxBodyBytes: number;
   scrapeDiscoveryRetryMs: number;
+  /** On SIGTERM, how long requests in flight may take before their connections are closed. */
+  gracefulShutdownTimeoutMs: number;
 }
 
 type SettingKind = 'string' | 'boolean' | 'integer' | 'integer-list' | 'log-level' | 'scrape-configs';
@@ -187,6 +189,12 @@ export const SETTINGS: { [K in keyof ServerConfig]: Setting & { default: ServerC
     kind: 'integer',
     default: 5000,
     doc: 'Wait before Kubernetes discovery lists and watches again after a failure (ERR_SCRAPE_DISCOVERY).',
+  },
+  gracefulShutdownTimeoutMs: {
+    key: 'graceful_shutdown_timeout_ms',
+    kind: 'integer',
+    default: 10_000,
+    doc: "On SIGTERM, how long requests in flight may take to finish; then their connections are closed (idle keep-alive connections close at once), as Pyroscope's `-server.graceful-shutdown-timeout`.",
   },
 };
 

@@ -17,6 +17,7 @@ import { ScrapeManager } from './scrape/scrape-manager.js';
 import { startSelfProfiling, type SelfProfiler } from './self-profiling.js';
 import { openEmbeddedStore } from './storage/embedded-store.js';
 import type { ProfileStore } from './storage/profile-store.js';
+import type { Server as HttpServer } from 'node:http';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -125,7 +126,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     close() {
       closing ??= (async () => {
         ready = false;
-        await app.close();
+        await closeHttp(app.server, config.gracefulShutdownTimeoutMs, app.close());
         if (scrape) await scrape.stop();
         if (self) await self.stop();
         await store.close();
@@ -134,6 +135,24 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return closing;
     },
   };
+}
+
+/**
+ * Waits for the HTTP server's close (`closed`), which waits for every connection to end:
+ * keep-alive connections that finish a request meanwhile are closed as soon as they are idle,
+ * and after `timeoutMs` all are. A browser's keep-alive connection or a client stuck sending a
+ * request cannot hold a shutdown past the timeout (Kubernetes kills the pod 30 s after
+ * SIGTERM).
+ */
+async function closeHttp(http: HttpServer, timeoutMs: number, closed: Promise<unknown>): Promise<void> {
+  const idle = setInterval(() => http.closeIdleConnections(), 100);
+  const cut = setTimeout(() => http.closeAllConnections(), timeoutMs);
+  try {
+    await closed;
+  } finally {
+    clearInterval(idle);
+    clearTimeout(cut);
+  }
 }
 
 /** Scrape results as `kiln_scrapes_total{job,profile,result}` and durations; discovery failures as warnings. */

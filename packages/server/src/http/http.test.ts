@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { ConnectError } from '@connectrpc/connect';
@@ -374,6 +375,31 @@ describe('operations', () => {
     assert.match(text, /kiln_queries_total\{kind="[a-z_]+"\} \d+/);
     assert.match(text, /kiln_store_data_bytes \d+/);
     assert.match(text, /kiln_http_requests_total\{route="\/ingest",status="400"\} \d+/);
+  });
+});
+
+describe('shutdown', () => {
+  test('a request stuck in flight holds close() only for graceful_shutdown_timeout_ms; idle keep-alive connections close at once', async () => {
+    const t = await startTestServer({ gracefulShutdownTimeoutMs: 500 });
+    // A keep-alive connection that finished a request (idle), and one whose request never ends.
+    const idle = connect({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+    const stuck = connect({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+    const closedSockets = [idle, stuck].map(
+      (sock) => new Promise<number>((r) => sock.on('close', () => r(performance.now()))),
+    );
+    await new Promise<void>((r) => idle.once('connect', () => r()));
+    idle.write('GET /ready HTTP/1.1\r\nHost: kiln\r\n\r\n');
+    await new Promise<void>((r) => idle.once('data', () => r()));
+    stuck.write('POST /ingest?name=x HTTP/1.1\r\nHost: kiln\r\nContent-Length: 100\r\n\r\nonly part of the body');
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    await t.server.close(); // The server's own close, as SIGTERM runs it (not the test helper's stop).
+    const took = performance.now() - started;
+    const [idleClosed, stuckClosed] = await Promise.all(closedSockets);
+    assert.ok(took >= 450 && took < 3_000, `close() took ${Math.round(took)} ms`);
+    assert.ok(idleClosed! - started < 400, 'the idle keep-alive connection is closed at once');
+    assert.ok(stuckClosed! - started >= 450, 'the request in flight had its grace period');
+    rmSync(t.dataDir, { recursive: true, force: true });
   });
 });
 
