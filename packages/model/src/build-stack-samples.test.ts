@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { buildCallTree } from './build-call-tree.js';
 import { buildStackSamples } from './build-stack-samples.js';
 import { CallTreeBuilder, type CallTree } from './call-tree.js';
+import { nameId, nameIdOfText } from './name-id.js';
 import { ProfileBuilder } from './profile-builder.js';
 import type { Profile } from './profile.js';
 import { stackSampleFrames, type StackSamples } from './stack-samples.js';
@@ -96,4 +97,33 @@ test('inlined functions are frames of their own, outermost first; lineless locat
   assert.deepEqual(stackSampleFrames(samples, 0), ['main', 'outer', 'inner', '0x4a2f10']);
   assert.deepEqual(stackSampleFrames(samples, 1), ['main']);
   assert.deepEqual([...samples.values], [7, 0]);
+});
+
+/** The profile with its strings' content ids, as the pprof decoder adds them for ingest. */
+function withStringIds(profile: Profile): Profile {
+  const hi = new Uint32Array(profile.strings.length);
+  const lo = new Uint32Array(profile.strings.length);
+  profile.strings.forEach((s, i) => nameIdOfText(s, hi, lo, i));
+  return { ...profile, stringIds: { hi, lo } };
+}
+
+function assertNameIds(samples: StackSamples): void {
+  assert.ok(samples.nameIds !== undefined);
+  samples.names.forEach((name, i) =>
+    assert.deepEqual([samples.nameIds!.hi[i], samples.nameIds!.lo[i]], nameId(name), `name ${i}: ${name}`),
+  );
+}
+
+test("with the strings' ids, every name gets its own id: function names (name or system name) and addresses", () => {
+  fc.assert(fc.property(arbProfile, (profile) => assertNameIds(buildStackSamples(withStringIds(profile))[0]!)));
+  // Address names past the function count and the first 16 (the id array grows for functions only).
+  const b = new ProfileBuilder({ sampleTypes: [{ type: 'cpu', unit: 'nanoseconds' }] });
+  const main = b.addFunction({ name: 'main' });
+  const locs = [b.addLocation({ lines: [{ fn: main }] })];
+  for (let i = 0; i < 40; i++) locs.push(b.addLocation({ lines: [], address: 0x1000 + i }));
+  b.addSample(locs, [1]);
+  const samples = buildStackSamples(withStringIds(b.build()))[0]!;
+  assert.equal(samples.names.length, 41);
+  assertNameIds(samples);
+  assert.equal(buildStackSamples(b.build())[0]!.nameIds, undefined, 'only when the profile has them');
 });

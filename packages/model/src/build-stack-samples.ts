@@ -83,7 +83,8 @@ function idsOfNames(ids: NameIds, names: readonly string[], stringOfName: Int32A
   const hi = new Uint32Array(names.length);
   const lo = new Uint32Array(names.length);
   for (let id = 0; id < names.length; id++) {
-    const str = stringOfName[id]!;
+    // Address names are not recorded (and may lie past the array's end): -1.
+    const str = id < stringOfName.length ? stringOfName[id]! : -1;
     if (str === -1) nameIdOfText(names[id]!, hi, lo, id);
     else {
       hi[id] = ids.hi[str]!;

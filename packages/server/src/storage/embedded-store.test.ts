@@ -72,6 +72,32 @@ describe('embedded store', () => {
     });
   });
 
+  test('close() waits for the queries already reading; later ones get ERR_STORAGE_CLOSED', async () => {
+    await withDataDir(async (dataDir) => {
+      const store = await openEmbeddedStore({ dataDir, compactIntervalMs: 0 });
+      // Three days: a 3-day query reads several partitions, one statement after another.
+      for (let d = 0; d < 3; d++) {
+        await writeAll(store, TENANT, [cpuProfile({ service_name: 'api' }, DAY0_MS + d * DAY_MS + HOUR_MS, 5)]);
+      }
+      const query: SelectQuery = {
+        tenant: TENANT,
+        profileType: CPU,
+        matchers: [],
+        startMs: DAY0_MS,
+        endMs: DAY0_MS + 3 * DAY_MS,
+      };
+      const tree = store.selectMergeTree(query);
+      const values = store.labelValues({ ...query, name: 'service_name' });
+      const series = store.selectSeries({ ...query, stepMs: HOUR_MS, groupBy: [] });
+      const closed = store.close(); // As a shutdown does, with the reads in flight.
+      assert.equal((await tree).totalValue, 15);
+      assert.deepEqual(await values, ['api']);
+      assert.equal((await series).length, 1);
+      await closed;
+      await assert.rejects(store.selectMergeTree(query), (err) => isKilnError(err, 'ERR_STORAGE_CLOSED'));
+    });
+  });
+
   test('FORMAT holds the on-disk version; another version is refused with ERR_STORAGE_FORMAT_VERSION', async () => {
     await withDataDir(async (dataDir) => {
       await withEmbedded(dataDir, {}, async (store) => {

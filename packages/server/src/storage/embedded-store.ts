@@ -119,6 +119,8 @@ export class EmbeddedStore implements ProfileStore {
   private readonly encoder = new SampleEncoder();
   private readonly recent: RecentRows;
   private running: Promise<void> = Promise.resolve();
+  /** Queries in progress (reading()). */
+  private readonly reads = new Set<Promise<unknown>>();
   private busy = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -507,97 +509,109 @@ export class EmbeddedStore implements ProfileStore {
 
   // ---- queries ----
 
-  async selectMergeTree(query: SelectQuery): Promise<CallTree> {
-    this.checkOpen();
-    const state = this.tenants.get(query.tenant);
-    if (!state) return emptyCallTree();
-    const series = state.series.select(matchersOf(query.matchers), query.profileType);
-    if (series.length === 0) return emptyCallTree();
-    const cells = this.plan(query.startMs, query.endMs, LEVELS.length - 1);
-    const rows = await this.readCells(cells, query.tenant, series);
-    // From here on synchronous: the shared sums are never used by two queries at once.
-    for (const r of rows) this.sums.addBlob(r.data);
-    const { stacks, values, count } = this.sums.take();
-    return state.dictionary.buildTree(stacks, values, count);
+  selectMergeTree(query: SelectQuery): Promise<CallTree> {
+    return this.reading(async () => {
+      this.checkOpen();
+      const state = this.tenants.get(query.tenant);
+      if (!state) return emptyCallTree();
+      const series = state.series.select(matchersOf(query.matchers), query.profileType);
+      if (series.length === 0) return emptyCallTree();
+      const cells = this.plan(query.startMs, query.endMs, LEVELS.length - 1);
+      const rows = await this.readCells(cells, query.tenant, series);
+      // From here on synchronous: the shared sums are never used by two queries at once.
+      for (const r of rows) this.sums.addBlob(r.data);
+      const { stacks, values, count } = this.sums.take();
+      return state.dictionary.buildTree(stacks, values, count);
+    });
   }
 
-  async selectSeries(query: SelectSeriesQuery): Promise<TimeSeries[]> {
-    this.checkOpen();
-    const state = this.tenants.get(query.tenant);
-    if (!state) return [];
-    const series = state.series.select(matchersOf(query.matchers), query.profileType);
-    if (series.length === 0) return [];
-    const step = Math.max(query.stepMs, LEVELS[0]!.widthMs);
-    // Rollup cells may be read only when they nest in the step.
-    let maxLevel = 0;
-    for (let l = 1; l < LEVELS.length; l++) if (step % LEVELS[l]!.widthMs === 0) maxLevel = l;
-    // Steps are aligned to multiples of stepMs; only data inside [startMs, endMs) counts, so
-    // a range that is not step-aligned has partial first and last steps.
-    const start = query.startMs;
-    const end = query.endMs;
-    const cells = this.plan(start, end, maxLevel);
-    const rows = await this.readCells(cells, query.tenant, series);
-    // One point per (series, step): rows of the same series and step add up first. A BELOW
-    // cell's rows are finer than it, so they fall in its step.
-    const perSeriesStep = new Map<string, { id: bigint; t: number; sum: number }>();
-    for (const r of rows) {
-      const t = floorTo(r.ts, step);
-      const key = `${r.series}:${t}`;
-      const point = perSeriesStep.get(key) ?? { id: r.series, t, sum: 0 };
-      point.sum += sumSamples(r.data, this.buffer);
-      perSeriesStep.set(key, point);
-    }
-    const points = [...perSeriesStep.values()];
-    const ids = points.map((p) => p.id);
-    const times = points.map((p) => p.t);
-    const sums = points.map((p) => p.sum);
-    const groupBy = query.groupBy ?? [];
-    const groups = new Map<string, { labels: Labels; points: Map<number, { sum: number; series: number }> }>();
-    for (let i = 0; i < ids.length; i++) {
-      const entry = state.series.byId.get(ids[i] as bigint)!;
-      const labels: Record<string, string> = {};
-      for (const name of groupBy) labels[name] = entry.labels[name] ?? '';
-      const key = JSON.stringify(labels);
-      let group = groups.get(key);
-      if (group === undefined) groups.set(key, (group = { labels, points: new Map() }));
-      const t = Number(times[i]);
-      const point = group.points.get(t) ?? { sum: 0, series: 0 };
-      point.sum += Number(sums[i]);
-      point.series++;
-      group.points.set(t, point);
-    }
-    const avg = query.aggregation === 'avg';
-    return [...groups.values()]
-      .map((g) => ({
-        labels: g.labels,
-        points: [...g.points.entries()]
-          .sort((a, b) => a[0] - b[0])
-          .map(([t, p]): [number, number] => [t, avg ? p.sum / p.series : p.sum]),
-      }))
-      .sort((a, b) => (JSON.stringify(a.labels) < JSON.stringify(b.labels) ? -1 : 1));
+  selectSeries(query: SelectSeriesQuery): Promise<TimeSeries[]> {
+    return this.reading(async () => {
+      this.checkOpen();
+      const state = this.tenants.get(query.tenant);
+      if (!state) return [];
+      const series = state.series.select(matchersOf(query.matchers), query.profileType);
+      if (series.length === 0) return [];
+      const step = Math.max(query.stepMs, LEVELS[0]!.widthMs);
+      // Rollup cells may be read only when they nest in the step.
+      let maxLevel = 0;
+      for (let l = 1; l < LEVELS.length; l++) if (step % LEVELS[l]!.widthMs === 0) maxLevel = l;
+      // Steps are aligned to multiples of stepMs; only data inside [startMs, endMs) counts, so
+      // a range that is not step-aligned has partial first and last steps.
+      const start = query.startMs;
+      const end = query.endMs;
+      const cells = this.plan(start, end, maxLevel);
+      const rows = await this.readCells(cells, query.tenant, series);
+      // One point per (series, step): rows of the same series and step add up first. A BELOW
+      // cell's rows are finer than it, so they fall in its step.
+      const perSeriesStep = new Map<string, { id: bigint; t: number; sum: number }>();
+      for (const r of rows) {
+        const t = floorTo(r.ts, step);
+        const key = `${r.series}:${t}`;
+        const point = perSeriesStep.get(key) ?? { id: r.series, t, sum: 0 };
+        point.sum += sumSamples(r.data, this.buffer);
+        perSeriesStep.set(key, point);
+      }
+      const points = [...perSeriesStep.values()];
+      const ids = points.map((p) => p.id);
+      const times = points.map((p) => p.t);
+      const sums = points.map((p) => p.sum);
+      const groupBy = query.groupBy ?? [];
+      const groups = new Map<string, { labels: Labels; points: Map<number, { sum: number; series: number }> }>();
+      for (let i = 0; i < ids.length; i++) {
+        const entry = state.series.byId.get(ids[i] as bigint)!;
+        const labels: Record<string, string> = {};
+        for (const name of groupBy) labels[name] = entry.labels[name] ?? '';
+        const key = JSON.stringify(labels);
+        let group = groups.get(key);
+        if (group === undefined) groups.set(key, (group = { labels, points: new Map() }));
+        const t = Number(times[i]);
+        const point = group.points.get(t) ?? { sum: 0, series: 0 };
+        point.sum += Number(sums[i]);
+        point.series++;
+        group.points.set(t, point);
+      }
+      const avg = query.aggregation === 'avg';
+      return [...groups.values()]
+        .map((g) => ({
+          labels: g.labels,
+          points: [...g.points.entries()]
+            .sort((a, b) => a[0] - b[0])
+            .map(([t, p]): [number, number] => [t, avg ? p.sum / p.series : p.sum]),
+        }))
+        .sort((a, b) => (JSON.stringify(a.labels) < JSON.stringify(b.labels) ? -1 : 1));
+    });
   }
 
-  async series(query: LabelQuery): Promise<Labels[]> {
-    return (await this.activeSeries(query)).map((s) => s.labels);
+  series(query: LabelQuery): Promise<Labels[]> {
+    return this.reading(async () => {
+      return (await this.activeSeries(query)).map((s) => s.labels);
+    });
   }
 
-  async labelNames(query: LabelQuery): Promise<string[]> {
-    const names = new Set<string>();
-    for (const s of await this.activeSeries(query)) for (const name of Object.keys(s.labels)) names.add(name);
-    return [...names].sort();
+  labelNames(query: LabelQuery): Promise<string[]> {
+    return this.reading(async () => {
+      const names = new Set<string>();
+      for (const s of await this.activeSeries(query)) for (const name of Object.keys(s.labels)) names.add(name);
+      return [...names].sort();
+    });
   }
 
-  async labelValues(query: LabelQuery & { name: string }): Promise<string[]> {
-    const values = new Set<string>();
-    for (const s of await this.activeSeries(query)) {
-      const v = s.labels[query.name];
-      if (v !== undefined) values.add(v);
-    }
-    return [...values].sort();
+  labelValues(query: LabelQuery & { name: string }): Promise<string[]> {
+    return this.reading(async () => {
+      const values = new Set<string>();
+      for (const s of await this.activeSeries(query)) {
+        const v = s.labels[query.name];
+        if (v !== undefined) values.add(v);
+      }
+      return [...values].sort();
+    });
   }
 
-  async profileTypes(query: { tenant: string; startMs: number; endMs: number }): Promise<string[]> {
-    return [...new Set((await this.activeSeries(query)).map((s) => s.profileType))].sort();
+  profileTypes(query: { tenant: string; startMs: number; endMs: number }): Promise<string[]> {
+    return this.reading(async () => {
+      return [...new Set((await this.activeSeries(query)).map((s) => s.profileType))].sort();
+    });
   }
 
   /** Series that match and have samples in the range. */
@@ -662,11 +676,25 @@ export class EmbeddedStore implements ProfileStore {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    // Queries already reading finish first (a shutdown may have dropped their connections).
+    await Promise.allSettled(this.reads);
     await this.running;
     await this.lock.catch(() => undefined);
     await this.con.run('CHECKPOINT').catch(() => undefined);
     this.con.closeSync();
     this.instance.closeSync();
+  }
+
+  /** Runs a query, tracked so that close() waits for it rather than closing DuckDB under it. */
+  private async reading<T>(query: () => Promise<T>): Promise<T> {
+    this.checkOpen();
+    const run = query();
+    this.reads.add(run);
+    try {
+      return await run;
+    } finally {
+      this.reads.delete(run);
+    }
   }
 
   private checkOpen(): void {
