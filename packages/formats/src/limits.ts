@@ -84,7 +84,14 @@ export function checkLimit(limits: DecodeLimits, limit: keyof DecodeLimits, seen
   }
 }
 
-/** What decodePprof takes besides limits. */
+/**
+ * What decodePprof (and parsePprof) take besides limits.
+ *
+ * @example
+ *   // As ingest decodes: each string's content id comes with the profile.
+ *   const profile = parsePprof(bytes, { stringIds: true })!;
+ *   profile.stringIds!.hi[profile.functions.name[0]!]; // high half of the first function's name id
+ */
 export interface DecodeOptions {
   /** Compute each string's content id (Profile.stringIds), as ingest needs. Default false. */
   stringIds?: boolean;

@@ -47,7 +47,6 @@ export function nameIdOfBytes(
 }
 
 const encoder = new TextEncoder();
-let scratch = new Uint8Array(256);
 
 /** `hi[at]`, `lo[at]` = the id of `text`'s UTF-8 bytes, as nameIdOfBytes of them. */
 export function nameIdOfText(text: string, hi: Uint32Array, lo: Uint32Array, at: number): void {
@@ -81,18 +80,18 @@ export function nameIdOfText(text: string, hi: Uint32Array, lo: Uint32Array, at:
     finish(a, b, n, hi, lo, at);
     return;
   }
-  if (scratch.length < n * 3) scratch = new Uint8Array(n * 3);
-  const { written } = encoder.encodeInto(text, scratch);
-  nameIdOfBytes(scratch, 0, written, hi, lo, at);
+  // TextEncoder writes a lone surrogate as U+FFFD, as a UTF-8 decoder reads invalid bytes: the
+  // name then shares the id of the same text with U+FFFD in its place.
+  const bytes = encoder.encode(text);
+  nameIdOfBytes(bytes, 0, bytes.length, hi, lo, at);
 }
-
-const oneHi = new Uint32Array(1);
-const oneLo = new Uint32Array(1);
 
 /** nameIdOfText as [high, low]. */
 export function nameId(text: string): [number, number] {
-  nameIdOfText(text, oneHi, oneLo, 0);
-  return [oneHi[0]!, oneLo[0]!];
+  const hi = new Uint32Array(1);
+  const lo = new Uint32Array(1);
+  nameIdOfText(text, hi, lo, 0);
+  return [hi[0]!, lo[0]!];
 }
 
 function mixA(a: number, w: number): number {

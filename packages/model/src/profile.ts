@@ -21,8 +21,9 @@ export interface Profile {
   readonly durationNs: number;
   readonly strings: readonly string[];
   /**
-   * Each string's content id (nameIdOfText of it), when the decoder was asked for them: it hashes
-   * the string table's bytes where they lie, which costs a third of hashing the strings later.
+   * Each string's content id (nameIdOfText of it), when the decoder was asked for them: it
+   * hashes each string's bytes as it decodes it, while they are in the cache, so that ingest
+   * hashes no name again.
    */
   readonly stringIds?: NameIds;
   readonly functions: FunctionTable;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram } from 'prom-client';
 import { parseListen, type ServerConfig } from './config.js';
-import { buildHttpServer } from './http/server.js';
+import { buildHttpServer, closeHttpServer } from './http/server.js';
 import { registerIngestRoutes } from './http/ingest-routes.js';
 import { registerUiRoutes } from './http/ui-routes.js';
 import { registerConnectServices } from './http/connect-services.js';
@@ -17,7 +17,6 @@ import { ScrapeManager } from './scrape/scrape-manager.js';
 import { startSelfProfiling, type SelfProfiler } from './self-profiling.js';
 import { openEmbeddedStore } from './storage/embedded-store.js';
 import type { ProfileStore } from './storage/profile-store.js';
-import type { Server as HttpServer } from 'node:http';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -126,7 +125,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     close() {
       closing ??= (async () => {
         ready = false;
-        await closeHttp(app.server, config.gracefulShutdownTimeoutMs, app.close());
+        await closeHttpServer(app, config.gracefulShutdownTimeoutMs);
         if (scrape) await scrape.stop();
         if (self) await self.stop();
         await store.close();
@@ -135,24 +134,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return closing;
     },
   };
-}
-
-/**
- * Waits for the HTTP server's close (`closed`), which waits for every connection to end:
- * keep-alive connections that finish a request meanwhile are closed as soon as they are idle,
- * and after `timeoutMs` all are. A browser's keep-alive connection or a client stuck sending a
- * request cannot hold a shutdown past the timeout (Kubernetes kills the pod 30 s after
- * SIGTERM).
- */
-async function closeHttp(http: HttpServer, timeoutMs: number, closed: Promise<unknown>): Promise<void> {
-  const idle = setInterval(() => http.closeIdleConnections(), 100);
-  const cut = setTimeout(() => http.closeAllConnections(), timeoutMs);
-  try {
-    await closed;
-  } finally {
-    clearInterval(idle);
-    clearTimeout(cut);
-  }
 }
 
 /** Scrape results as `kiln_scrapes_total{job,profile,result}` and durations; discovery failures as warnings. */

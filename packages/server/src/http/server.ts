@@ -126,3 +126,21 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   for (const plugin of deps.plugins ?? []) await plugin(app, deps);
   return app;
 }
+
+/**
+ * Closes the HTTP server (Fastify's close, which waits for every connection to end): keep-alive
+ * connections that finish a request meanwhile are closed as soon as they are idle, and after
+ * `timeoutMs` all are. A browser's keep-alive connection or a client stuck sending a request
+ * cannot hold a shutdown past the timeout (Kubernetes kills the pod 30 s after SIGTERM); the
+ * store waits for the queries those requests started (EmbeddedStore.close).
+ */
+export async function closeHttpServer(app: FastifyInstance, timeoutMs: number): Promise<void> {
+  const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+  const cut = setTimeout(() => app.server.closeAllConnections(), timeoutMs);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(idle);
+    clearTimeout(cut);
+  }
+}

@@ -295,6 +295,9 @@ export class Dictionary {
       stacks[k] = this.stacks.get(sampleHi[k]!, sampleLo[k]!);
       if (stacks[k] === -1) stacks[k] = this.addSamplePath(samples, stackStart[s]!, stackStart[s + 1]!);
     }
+    // Do not keep the profile's ids alive until the next call.
+    this.scratch.nameHi = this.scratch.fnHiOfName;
+    this.scratch.nameLo = this.scratch.fnLoOfName;
     return { stacks, values: sampleValues, count };
   }
 

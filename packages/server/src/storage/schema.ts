@@ -12,7 +12,8 @@ export const FORMAT_NAME = 'kiln-embedded';
  * Bump on any change a previous Kiln could misread; opening checks it. 3: sample blobs carry
  * a scale (the values' common factor) and a sign flag, and rollup cells may be BELOW
  * (sample-blob.ts). 4: a stack id mixes each half of its parent's id with the same half of its
- * function's id on its own (ids.ts), so every stored stack id changed.
+ * function's id on its own (ids.ts), so every stored stack id changed. 5: a function's id hashes
+ * its name's UTF-8 bytes four at a time (@kiln/model name-id.ts), so every id changed.
  */
 export const FORMAT_VERSION = 5;
 

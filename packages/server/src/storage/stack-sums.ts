@@ -11,6 +11,8 @@ export class StackSums {
   private touched = new Int32Array(1024);
   private count = 0;
   private readonly buffer = new SampleBuffer();
+  /** sortIndices' second array. */
+  private spare = new Int32Array(0);
 
   /** Adds every sample of a blob (sample-blob.ts). */
   addBlob(blob: Uint8Array): void {
@@ -54,8 +56,6 @@ export class StackSums {
     return { stacks, values, count: stacks.length };
   }
 
-  private spare = new Int32Array(0);
-
   private scratch(): Int32Array {
     if (this.spare.length < this.count) this.spare = new Int32Array(Math.max(this.count, this.spare.length * 2));
     return this.spare;
@@ -72,8 +72,6 @@ export class StackSums {
   }
 }
 
-const digits = new Uint32Array(257);
-
 /**
  * Sorts non-negative int32 values in place, ascending: a least-significant-digit radix sort, a
  * byte per pass and only as many as the largest value needs; `spare` holds at least as many.
@@ -86,6 +84,8 @@ export function sortIndices(a: Int32Array, spare: Int32Array): Int32Array {
   for (let i = 0; i < n; i++) if (a[i]! > max) max = a[i]!;
   let from = a;
   let to = spare;
+  // Per byte value, where its values start; one more entry than byte values.
+  const digits = new Uint32Array(257);
   for (let shift = 0; shift < 32 && (shift === 0 || max >>> shift !== 0); shift += 8) {
     digits.fill(0);
     for (let i = 0; i < n; i++) digits[((from[i]! >>> shift) & 255) + 1]! += 1;
