@@ -166,6 +166,22 @@ describe('kubernetes_sd_configs: pods served by a real Go program', () => {
   });
 });
 
+type TargetsData = { activeTargets: ActiveTargetJson[]; discoveryErrors: DiscoveryErrorJson[] };
+
+/** `GET /api/v1/targets`' data. */
+async function targetsOf(url: string): Promise<TargetsData> {
+  return ((await (await fetch(`${url}/api/v1/targets`)).json()) as { data: TargetsData }).data;
+}
+
+/** The job's one discovery error, its message matching `pattern`. */
+function assertOneDiscoveryError(data: TargetsData, pattern: RegExp): void {
+  assert.deepEqual(
+    data.discoveryErrors.map((e) => e.scrapePool),
+    ['kubernetes-pods'],
+  );
+  assert.match(data.discoveryErrors[0]!.lastError, pattern);
+}
+
 describe('kubernetes_sd_configs: failures', () => {
   test('a failing list is retried after scrape_discovery_retry_ms; the server serves meanwhile', async () => {
     const api = await startKubeApiStandIn();
@@ -192,17 +208,11 @@ describe('kubernetes_sd_configs: failures', () => {
       scrapeDiscoveryRetryMs: 200,
       scrapeConfigs: parseScrapeConfigs([kubernetesJob(api.kubeconfig, '1h')], 'test: scrape_configs'),
     });
-    type Body = { data: { activeTargets: ActiveTargetJson[]; discoveryErrors: DiscoveryErrorJson[] } };
-    const targets = async (): Promise<Body['data']> =>
-      ((await (await fetch(`${kiln.url}/api/v1/targets`)).json()) as Body).data;
+    const targets = (): Promise<TargetsData> => targetsOf(kiln.url);
     try {
       const failing = await targets();
-      assert.deepEqual(
-        failing.discoveryErrors.map((e) => e.scrapePool),
-        ['kubernetes-pods'],
-      );
-      assert.match(
-        failing.discoveryErrors[0]!.lastError,
+      assertOneDiscoveryError(
+        failing,
         /^ERR_SCRAPE_DISCOVERY: listing or watching pods failed \(HTTP 500\): etcdserver: request timed out; retrying in 200 ms$/,
       );
       assert.ok(Math.abs(Date.parse(failing.discoveryErrors[0]!.lastErrorTime) - Date.now()) < 60_000);
@@ -227,9 +237,7 @@ describe('kubernetes_sd_configs: failures', () => {
       scrapeDiscoveryRetryMs: 100,
       scrapeConfigs: parseScrapeConfigs([job], 'test: scrape_configs'),
     });
-    type Body = { data: { activeTargets: ActiveTargetJson[]; discoveryErrors: DiscoveryErrorJson[] } };
-    const targets = async (): Promise<Body['data']> =>
-      ((await (await fetch(`${kiln.url}/api/v1/targets`)).json()) as Body).data;
+    const targets = (): Promise<TargetsData> => targetsOf(kiln.url);
     try {
       // shop's pods are found while kube-system's list keeps failing (and being retried).
       await waitForTargets(kiln.url, (ts) => ts.length === 3, 10_000);
@@ -239,12 +247,8 @@ describe('kubernetes_sd_configs: failures', () => {
         'retried',
       );
       const failing = await targets();
-      assert.deepEqual(
-        failing.discoveryErrors.map((e) => e.scrapePool),
-        ['kubernetes-pods'],
-      );
-      assert.match(
-        failing.discoveryErrors[0]!.lastError,
+      assertOneDiscoveryError(
+        failing,
         /^ERR_SCRAPE_DISCOVERY: listing or watching pods in kube-system failed \(HTTP 403\): pods is forbidden: .* in the namespace "kube-system"; retrying in 100 ms$/,
       );
       api.forbidNamespace('kube-system', false);

@@ -1,3 +1,5 @@
+import { radixOrder } from './radix-order.js';
+
 /**
  * The samples of one series in one cell, as one blob: the profiling-specific encoding that
  * keeps a stored profile small (about two bytes per sample, as Pyroscope's symdb does), where
@@ -51,8 +53,6 @@ export class SampleEncoder {
   private values = new Float64Array(256);
   private order = new Uint32Array(256);
   private spare = new Uint32Array(256);
-  /** Per byte value, where its positions start (radix sort); one more entry than values. */
-  private readonly digits = new Uint32Array(257);
   private readonly out = new Writer(1024);
 
   encode(stacks: Int32Array, values: Float64Array, n: number): Uint8Array {
@@ -129,31 +129,9 @@ export class SampleEncoder {
     this.spare = new Uint32Array(size);
   }
 
-  /**
-   * Positions 0..n-1 ordered by stack index, stably: a least-significant-digit radix sort, a
-   * byte per pass and only as many passes as the largest index needs (three for a tenant of
-   * up to 16 million stacks), 4× faster than sorting numeric keys with the engine's sort.
-   */
+  /** Positions 0..n-1 ordered by stack index, stably. */
   private sortOrder(stacks: Int32Array, n: number): Uint32Array {
-    let max = 0;
-    for (let i = 0; i < n; i++) if (stacks[i]! > max) max = stacks[i]!;
-    let order = this.order;
-    let next = this.spare;
-    for (let i = 0; i < n; i++) order[i] = i;
-    const start = this.digits;
-    for (let shift = 0; shift < 32 && (shift === 0 || max >>> shift !== 0); shift += 8) {
-      start.fill(0);
-      for (let k = 0; k < n; k++) start[((stacks[k]! >>> shift) & 255) + 1]! += 1;
-      for (let d = 1; d < 257; d++) start[d]! += start[d - 1]!;
-      for (let k = 0; k < n; k++) {
-        const i = order[k]!;
-        next[start[(stacks[i]! >>> shift) & 255]!++] = i;
-      }
-      const done = next;
-      next = order;
-      order = done;
-    }
-    return order;
+    return radixOrder(stacks, n, this.order, this.spare);
   }
 }
 

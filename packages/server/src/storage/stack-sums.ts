@@ -1,3 +1,4 @@
+import { radixOrder } from './radix-order.js';
 import { decodeSamples, SampleBuffer } from './sample-blob.js';
 
 /**
@@ -11,8 +12,9 @@ export class StackSums {
   private touched = new Int32Array(1024);
   private count = 0;
   private readonly buffer = new SampleBuffer();
-  /** sortIndices' second array. */
-  private spare = new Int32Array(0);
+  /** radixOrder's arrays. */
+  private order = new Uint32Array(0);
+  private spare = new Uint32Array(0);
 
   /** Adds every sample of a blob (sample-blob.ts). */
   addBlob(blob: Uint8Array): void {
@@ -44,8 +46,15 @@ export class StackSums {
 
   /** The stacks added to since the last take, ascending, with their sums; then starts over. */
   take(): { stacks: Int32Array; values: Float64Array; count: number } {
-    const stacks = sortIndices(this.touched.slice(0, this.count), this.scratch());
-    const values = new Float64Array(this.count);
+    const n = this.count;
+    if (this.order.length < n) {
+      this.order = new Uint32Array(Math.max(n, this.order.length * 2));
+      this.spare = new Uint32Array(this.order.length);
+    }
+    const order = radixOrder(this.touched, n, this.order, this.spare);
+    const stacks = new Int32Array(n);
+    for (let i = 0; i < n; i++) stacks[i] = this.touched[order[i]!]!;
+    const values = new Float64Array(n);
     for (let i = 0; i < stacks.length; i++) {
       const s = stacks[i]!;
       values[i] = this.sums[s]!;
@@ -54,11 +63,6 @@ export class StackSums {
     }
     this.count = 0;
     return { stacks, values, count: stacks.length };
-  }
-
-  private scratch(): Int32Array {
-    if (this.spare.length < this.count) this.spare = new Int32Array(Math.max(this.count, this.spare.length * 2));
-    return this.spare;
   }
 
   private grow(size: number): void {
@@ -70,34 +74,4 @@ export class StackSums {
     seen.set(this.seen);
     this.seen = seen;
   }
-}
-
-/**
- * Sorts non-negative int32 values in place, ascending: a least-significant-digit radix sort, a
- * byte per pass and only as many as the largest value needs; `spare` holds at least as many.
- * A fleet-wide query sums hundreds of thousands of stacks: 4× faster than the engine's sort there,
- * as fast for a thousand.
- */
-export function sortIndices(a: Int32Array, spare: Int32Array): Int32Array {
-  const n = a.length;
-  let max = 0;
-  for (let i = 0; i < n; i++) if (a[i]! > max) max = a[i]!;
-  let from = a;
-  let to = spare;
-  // Per byte value, where its values start; one more entry than byte values.
-  const digits = new Uint32Array(257);
-  for (let shift = 0; shift < 32 && (shift === 0 || max >>> shift !== 0); shift += 8) {
-    digits.fill(0);
-    for (let i = 0; i < n; i++) digits[((from[i]! >>> shift) & 255) + 1]! += 1;
-    for (let d = 1; d < 257; d++) digits[d]! += digits[d - 1]!;
-    for (let i = 0; i < n; i++) {
-      const v = from[i]!;
-      to[digits[(v >>> shift) & 255]!++] = v;
-    }
-    const done = to;
-    to = from;
-    from = done;
-  }
-  if (from !== a) a.set(from.subarray(0, n));
-  return a;
 }
