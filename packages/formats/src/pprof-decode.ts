@@ -334,13 +334,9 @@ function decode(end: number, limits: DecodeLimits, withIds: boolean): Profile {
 
   const strings = new Array<string>(r.strings.length / 2);
   let stringIds: NameIds | undefined;
-  if (withIds && strings.length > 0) stringIds = decodeStringsWithIds(r.strings, strings);
+  if (withIds) stringIds = decodeStringsWithIds(r.strings, strings);
   else for (let i = 0; i < strings.length; i++) strings[i] = decodeUtf8(buf, r.strings[2 * i]!, r.strings[2 * i + 1]!);
-  if (strings.length === 0) {
-    strings.push('');
-    if (withIds) stringIds = { hi: new Uint32Array(1), lo: new Uint32Array(1) };
-    if (stringIds !== undefined) nameIdOfText('', stringIds.hi, stringIds.lo, 0);
-  }
+  if (strings.length === 0) strings.push('');
   if (strings[0] !== '') invalid('string_table[0] must be the empty string');
   const str = (i: number, what: string): string => {
     const s = strings[i];
@@ -654,10 +650,13 @@ function decode(end: number, limits: DecodeLimits, withIds: boolean): Profile {
  * so invalid UTF-8 gets the id of what decodeUtf8 made of it.
  */
 function decodeStringsWithIds(ranges: number[], strings: string[]): NameIds {
+  // A profile without a string table has its one empty string all the same.
+  if (strings.length === 0) strings.push('');
   const n = strings.length;
   const hi = new Uint32Array(n);
   const lo = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
+  if (ranges.length === 0) nameIdOfText('', hi, lo, 0);
+  for (let i = 0; i < ranges.length / 2; i++) {
     const from = ranges[2 * i]!;
     const to = ranges[2 * i + 1]!;
     const s = (strings[i] = decodeUtf8(buf, from, to));
