@@ -139,6 +139,10 @@ test("stringIds: each string's content id, hashed from the bytes, as the decoded
   profile.strings.forEach((s, i) =>
     assert.deepEqual([profile.stringIds!.hi[i], profile.stringIds!.lo[i]], nameId(s), s),
   );
+  // No string table at all (a sample type of two unset fields): its one '' has an id too.
+  const bare = parsePprof(Uint8Array.of(0x0a, 0x00), { stringIds: true })!;
+  assert.deepEqual(bare.strings, ['']);
+  assert.deepEqual([bare.stringIds!.hi[0], bare.stringIds!.lo[0]], nameId(''));
 });
 
 test('default sample type follows default_sample_type, else the last type', () => {
