@@ -20,15 +20,14 @@ export async function benchStorageAb(base = process.env['BENCH_BASE']): Promise<
   const formats = await load('packages/formats/src/index.ts');
   const model = await load('packages/model/src/index.ts');
   const store = await load('packages/server/src/storage/embedded-store.ts');
-  const gunzip = formats['gunzip'] as (gz: Uint8Array, max: number) => Uint8Array;
-  // Checkouts from before stringIds ignore the third argument.
-  const decodePprof = formats['decodePprof'] as (raw: Uint8Array, limits?: undefined, o?: object) => DecodedUpload;
+  // As its ingest decodes (parsePprof); checkouts from before stringIds ignore the option.
+  const parsePprof = formats['parsePprof'] as (gz: Uint8Array, o: object) => DecodedUpload;
   const buildStackSamples = model['buildStackSamples'] as ((p: DecodedUpload) => object[]) | undefined;
   const buildCallTree = model['buildCallTree'] as (p: DecodedUpload) => object;
   const openEmbeddedStore = store['openEmbeddedStore'] as (o: object) => ReturnType<IngestPath['openStore']>;
   const basePath: IngestPath = {
     name: `base (${base})`,
-    decode: (gz) => decodePprof(gunzip(gz, 1 << 26), undefined, { stringIds: true }),
+    decode: (gz) => parsePprof(gz, { stringIds: true }),
     // Checkouts from before stack samples write call trees.
     body: (p) => (buildStackSamples ? { samples: buildStackSamples(p)[0] } : { tree: buildCallTree(p) }),
     openStore: (dataDir, now) => openEmbeddedStore({ dataDir, compactIntervalMs: 0, now }),

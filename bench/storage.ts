@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStackSamples } from '@kiln/model';
-import { decodePprof, gunzip } from '@kiln/formats';
+import { parsePprof } from '@kiln/formats';
 // The store itself, not @kiln/server's index: this bench needs none of HTTP, ingest or query.
 import { openEmbeddedStore } from '../packages/server/src/storage/embedded-store.js';
 import type { ProfileInput, ProfileInputSeries, ProfileStore } from '../packages/server/src/storage/profile-store.js';
@@ -57,9 +57,9 @@ export interface DecodedUpload {
 
 export const CURRENT_PATH: IngestPath = {
   name: 'this checkout',
-  // As ingest decodes: with the strings' content ids (IngestService.decodePprof).
-  decode: (gz) => decodePprof(gunzip(gz, 1 << 26), undefined, { stringIds: true }),
-  body: (profile) => ({ samples: buildStackSamples(profile as ReturnType<typeof decodePprof>)[0]! }),
+  // As ingest decodes: parsePprof, with the strings' content ids (IngestService.decodePprof).
+  decode: (gz) => parsePprof(gz, { stringIds: true })!,
+  body: (profile) => ({ samples: buildStackSamples(profile as NonNullable<ReturnType<typeof parsePprof>>)[0]! }),
   openStore: (dataDir, now) => openEmbeddedStore({ dataDir, compactIntervalMs: 0, now }),
 };
 

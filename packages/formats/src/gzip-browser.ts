@@ -35,3 +35,13 @@ export function gunzip(bytes: Uint8Array, maxBytes: number): Uint8Array {
 export function gzip(bytes: Uint8Array): Uint8Array {
   return gzipSync(bytes, { level: 1 });
 }
+
+/** As gzip.ts's: here simply gunzip (fflate has no buffer to keep between calls). */
+export function gunzipTransient(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  return gunzip(bytes, maxBytes);
+}
+
+/** As gzip.ts's: false, gunzipTransient allocates its output. */
+export function keepsInflateBuffer(): boolean {
+  return false;
+}

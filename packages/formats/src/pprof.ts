@@ -1,5 +1,5 @@
 import type { Profile } from '@kiln/model';
-import { gunzip, isGzip } from './gzip.js';
+import { gunzipTransient, isGzip } from './gzip.js';
 import { resolveLimits, type DecodeOptions, type ParseOptions } from './limits.js';
 import { decodePprof, sniffPprof } from './pprof-decode.js';
 
@@ -18,7 +18,8 @@ export function isPprof(bytes: Uint8Array): boolean {
  */
 export function parsePprof(bytes: Uint8Array, options: ParseOptions & DecodeOptions = {}): Profile | null {
   const limits = resolveLimits(options.limits);
-  const raw = isGzip(bytes) ? gunzip(bytes, limits.maxDecompressedBytes) : bytes;
+  // The inflated bytes are read once, here: decodePprof copies what it keeps.
+  const raw = isGzip(bytes) ? gunzipTransient(bytes, limits.maxDecompressedBytes) : bytes;
   if (!isPprof(raw)) return null;
   return decodePprof(raw, limits, options);
 }
