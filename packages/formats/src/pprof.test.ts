@@ -119,6 +119,24 @@ test('a profile keeps its own columns after other profiles are decoded (the deco
   }
 });
 
+test('comments survive pprof, packed (as Kiln and protobuf write them) or one field each', () => {
+  const profile = parsePprof(readFileSync(testdata('go/cpu.pb.gz')))!;
+  const commented = { ...profile, comments: ['first', 'second', 'third'] };
+  const packed = serializePprof(commented, { gzip: false });
+  assert.deepEqual(parsePprof(packed)!.comments, ['first', 'second', 'third']);
+  // The same string indices as fields of their own (field 13, varint), after the packed ones.
+  const indices = parsePprof(serializePprof(profile, { gzip: false }))!.strings;
+  const at = (text: string): number => indices.indexOf(text);
+  const unpacked = Uint8Array.from([
+    ...serializePprof(profile, { gzip: false }),
+    13 << 3,
+    at('samples'),
+    13 << 3,
+    at('cpu'),
+  ]);
+  assert.deepEqual(parsePprof(unpacked)!.comments, ['samples', 'cpu']);
+});
+
 test("stringIds: each string's content id, hashed from the bytes, as the decoded text's", () => {
   for (const fixture of pprofFixtures) {
     const profile = parsePprof(readFileSync(testdata(fixture)), { stringIds: true })!;
