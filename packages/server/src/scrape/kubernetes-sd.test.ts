@@ -263,6 +263,49 @@ describe('kubernetes_sd_configs: failures', () => {
     }
   });
 
+  test('two failing namespaces are two errors; one whose list starts working clears its own only', async () => {
+    const api = await startKubeApiStandIn();
+    api.forbidNamespace('shop', true);
+    api.forbidNamespace('kube-system', true);
+    const job = kubernetesJob(api.kubeconfig, '1h');
+    (job as { kubernetes_sd_configs: object[] }).kubernetes_sd_configs = [
+      { role: 'pod', kubeconfig_file: api.kubeconfig, namespaces: { names: ['shop', 'kube-system'] } },
+    ];
+    const kiln = await startTestServer({
+      scrapeDiscoveryRetryMs: 100,
+      scrapeConfigs: parseScrapeConfigs([job], 'test: scrape_configs'),
+    });
+    const failingNamespaces = async (): Promise<string[]> =>
+      (await targetsOf(kiln.url)).discoveryErrors
+        .map((e) => {
+          assert.equal(e.scrapePool, 'kubernetes-pods');
+          return /pods in (\S+) failed \(HTTP 403\)/.exec(e.lastError)?.[1] ?? e.lastError;
+        })
+        .sort();
+    const waitFor = async (expected: string[]): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (JSON.stringify(await failingNamespaces()) !== JSON.stringify(expected) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(await failingNamespaces(), expected);
+    };
+    try {
+      await waitFor(['kube-system', 'shop']);
+      // shop's list works from now on; kube-system's, retried every 100 ms, still fails.
+      api.forbidNamespace('shop', false);
+      await waitForTargets(kiln.url, (ts) => ts.length === 3, 10_000);
+      await waitFor(['kube-system']);
+      // Several of kube-system's retries later, its error is still there (shop's success did not clear it).
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(await failingNamespaces(), ['kube-system']);
+      api.forbidNamespace('kube-system', false);
+      await waitFor([]);
+    } finally {
+      await kiln.stop();
+      await api.stop();
+    }
+  });
+
   test('a kubeconfig_file that does not exist stops the server at start with ERR_SCRAPE_DISCOVERY', async () => {
     await assert.rejects(
       startTestServer({
