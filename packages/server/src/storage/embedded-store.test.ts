@@ -98,6 +98,36 @@ describe('embedded store', () => {
     });
   });
 
+  test('close() does not close DuckDB under a query that is still reading', async () => {
+    await withDataDir(async (dataDir) => {
+      const store = await openEmbeddedStore({ dataDir, compactIntervalMs: 0 });
+      await writeAll(store, TENANT, [cpuProfile({ service_name: 'api' }, DAY0_MS + HOUR_MS, 5)]);
+      // Hold every read statement at a gate, as a slow scan would be held inside DuckDB.
+      let open = (): void => undefined;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const con = (store as unknown as { con: { runAndReadAll: (...args: unknown[]) => Promise<unknown> } }).con;
+      const runAndReadAll = con.runAndReadAll.bind(con);
+      con.runAndReadAll = async (...args) => {
+        await gate;
+        return runAndReadAll(...args);
+      };
+      const tree = store.selectMergeTree({
+        tenant: TENANT,
+        profileType: CPU,
+        matchers: [],
+        startMs: DAY0_MS,
+        endMs: DAY0_MS + DAY_MS,
+      });
+      let closed = false;
+      const closing = store.close().then(() => (closed = true));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(closed, false, 'close() waits while the query reads');
+      open();
+      assert.equal((await tree).totalValue, 5);
+      await closing;
+    });
+  });
+
   test('FORMAT holds the on-disk version; another version is refused with ERR_STORAGE_FORMAT_VERSION', async () => {
     await withDataDir(async (dataDir) => {
       await withEmbedded(dataDir, {}, async (store) => {
