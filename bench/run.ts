@@ -14,7 +14,11 @@ const sections: Section[] = [
   ['storage', benchStorage],
   // Only with BENCH_BASE (another checkout to compare with); see bench/storage-ab.ts.
   ...(process.env['BENCH_BASE']
-    ? [['storage-ab', async () => (await import('./storage-ab.js')).benchStorageAb()] satisfies Section]
+    ? [
+        ['storage-ab', async () => (await import('./storage-ab.js')).benchStorageAb()] satisfies Section,
+        // Two processes at once, one per CPU: see bench/storage-paired.ts.
+        ['storage-paired', async () => (await import('./storage-paired.js')).benchStoragePaired()] satisfies Section,
+      ]
     : []),
   ['server', async () => (await import('./server.js')).benchServer()],
   ['browser', async () => (await import('./browser.js')).benchBrowser()],

@@ -36,7 +36,7 @@ export async function benchStorageAb(base = process.env['BENCH_BASE']): Promise<
 }
 
 /** node_modules for the base: links to this checkout's packages, @kiln/* to the base's own. */
-function linkModules(root: string): void {
+export function linkModules(root: string): void {
   const modules = join(root, 'node_modules');
   if (existsSync(modules)) return;
   const ours = join(import.meta.dirname, '..', 'node_modules');
