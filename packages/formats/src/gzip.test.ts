@@ -71,7 +71,18 @@ test('gunzipTransient: limits and corrupt input are the named errors, and the ne
   for (let i = 40; i < 60; i++) corrupt[i] = corrupt[i]! ^ 0x5a;
   throwsCode(() => gunzipTransient(corrupt, 1 << 26), 'ERR_FORMAT_BAD_GZIP');
   throwsCode(() => gunzipTransient(goCpu.subarray(0, goCpu.length - 100), 1 << 26), 'ERR_FORMAT_BAD_GZIP');
-  sameBytes(gunzipTransient(goCpu, raw.length), raw);
+  // And through the kept buffer still (reset after each error), not by falling back to gunzip.
+  const after = gunzipTransient(goCpu, raw.length);
+  sameBytes(after, raw);
+  assert.equal(after.buffer, gunzipTransient(nodeWall, 1 << 26).buffer);
+});
+
+test('gunzipTransient: members that fit the kept buffer together but not the limit are refused', () => {
+  // The kept buffer has grown past 100 KB; the trailer records only the last member's size.
+  gunzipTransient(gzipSync(new Uint8Array(200_000)), 1 << 26);
+  const twoMembers = Buffer.concat([gzipSync(new Uint8Array(100_000)), gzipSync(Uint8Array.of(1))]);
+  throwsCode(() => gunzipTransient(twoMembers, 1000), 'ERR_FORMAT_TOO_LARGE');
+  assert.equal(gunzipTransient(twoMembers, 1 << 26).length, 100_001);
 });
 
 test('parsePprof keeps nothing of the kept buffer: a profile survives the next parse', () => {

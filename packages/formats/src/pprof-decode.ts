@@ -130,9 +130,6 @@ function overrun(): never {
   throw new Error('pprof decoder: columns overrun their region (a sizing bug)');
 }
 
-const TWO_63 = 9223372036854775808;
-const TWO_64 = 18446744073709551616;
-
 function truncated(what: string): never {
   throw formatError(FormatErrorCode.truncated, `pprof ends inside ${what} at offset ${pos}`, { offset: pos });
 }
@@ -176,9 +173,28 @@ function varintTail(low: number, end: number): number {
   invalid(`a varint is longer than 10 bytes`);
 }
 
+/**
+ * A signed varint (int64, two's complement). Up to 7 bytes it is varint's non-negative value;
+ * longer ones are read again as two exact 32-bit halves, since summing them in a double (as
+ * varint does) rounds 2^64 - n: -1 read as 0.
+ */
 function int64(end: number): number {
+  const start = pos;
   const v = varint(end);
-  return v >= TWO_63 ? v - TWO_64 : v;
+  if (pos - start < 8) return v;
+  let lo = 0;
+  let hi = 0;
+  for (let p = start, shift = 0; p < pos; p++, shift += 7) {
+    const b = buf[p]! & 0x7f;
+    if (shift < 32) {
+      lo |= b << shift;
+      // The byte at shift 28 straddles the halves.
+      if (shift + 7 > 32) hi |= b >>> (32 - shift);
+    } else {
+      hi |= b << (shift - 32);
+    }
+  }
+  return (hi | 0) * 4294967296 + (lo >>> 0);
 }
 
 function skip(wire: number, end: number): void {
@@ -442,6 +458,14 @@ function decode(end: number, limits: DecodeLimits, withIds: boolean): Profile {
   const locCount = r.locations.length / 2;
   const sampleCount = r.samples.length / 2;
   const stride = r.sampleTypes.length / 2;
+  // Each value takes a byte of the samples at least. Past that some sample lacks values (an
+  // error below anyway), and the value column would outgrow the input: 10,000 empty samples
+  // and 10,000 empty sample types are 40 KB of pprof and 800 MB of values.
+  if (sampleCount * stride > r.sampleBytes) {
+    invalid(
+      `${sampleCount} samples of ${stride} sample types need ${sampleCount * stride} bytes of values at least, the samples have ${r.sampleBytes}`,
+    );
+  }
   // A profile without a string table still has its empty string (and its id).
   const idCount = withIds ? Math.max(1, r.strings.length / 2) : 0;
   const columns = new Columns(

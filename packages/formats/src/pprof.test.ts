@@ -137,6 +137,42 @@ test('comments survive pprof, packed (as Kiln and protobuf write them) or one fi
   assert.deepEqual(parsePprof(unpacked)!.comments, ['samples', 'cpu']);
 });
 
+test('negative int64s (values, line numbers, time) survive pprof exactly, as 10-byte varints', () => {
+  const profile = parsePprof(readFileSync(testdata('go/cpu.pb.gz')))!;
+  const negatives = [-1, -2, -2049, -5000, -123456789, -(2 ** 40) - 5, -(2 ** 53 - 1), 2 ** 52 + 1];
+  const values = Float64Array.from(profile.samples.values);
+  negatives.forEach((v, i) => (values[i] = v));
+  const lineNumber = Float64Array.from(profile.locations.lineNumber);
+  lineNumber[0] = -7;
+  const edited = {
+    ...profile,
+    timeNs: -1_000_000_007,
+    samples: { ...profile.samples, values },
+    locations: { ...profile.locations, lineNumber },
+  };
+  const bytes = serializePprof(edited, { gzip: false });
+  // -1 is written as protobuf writes it (Go's reader expects the same): nine 0xff, then 0x01.
+  assert.ok(Buffer.from(bytes).includes(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])));
+  const back = parsePprof(bytes)!;
+  assert.deepEqual([...back.samples.values.subarray(0, negatives.length)], negatives);
+  assert.equal(back.locations.lineNumber[0], -7);
+  assert.equal(back.timeNs, -1_000_000_007);
+});
+
+test('many samples of many empty sample types are refused before their values are allocated', () => {
+  // 20,000 empty sample_type and 20,000 empty sample messages: 80 KB of pprof that would
+  // need 3.2 GB of values.
+  const parts: number[] = [];
+  for (let i = 0; i < 20_000; i++) parts.push((1 << 3) | 2, 0);
+  for (let i = 0; i < 20_000; i++) parts.push((2 << 3) | 2, 0);
+  parts.push((6 << 3) | 2, 0);
+  assert.throws(
+    () => parsePprof(Uint8Array.from(parts)),
+    (err) =>
+      isKilnError(err) && err.code === 'ERR_FORMAT_INVALID' && /need 400000000 bytes of values/.test(err.message),
+  );
+});
+
 test("stringIds: each string's content id, hashed from the bytes, as the decoded text's", () => {
   for (const fixture of pprofFixtures) {
     const profile = parsePprof(readFileSync(testdata(fixture)), { stringIds: true })!;

@@ -16,13 +16,23 @@ export class ProtobufWriter {
   /** An unsigned varint; negative numbers are written as 64-bit two's complement. */
   varint(value: number): void {
     this.ensure(10);
-    const v = value < 0 ? value + 18446744073709551616 : value;
-    if (v < 0x80) {
-      this.buf[this.length++] = v;
+    if (value >= 0 && value < 0x80) {
+      this.buf[this.length++] = value;
       return;
     }
-    let lo = v % 4294967296;
-    let hi = Math.floor(v / 4294967296);
+    let lo: number;
+    let hi: number;
+    if (value >= 0) {
+      lo = value % 4294967296;
+      hi = Math.floor(value / 4294967296);
+    } else {
+      // Two's complement of |value| in two exact 32-bit halves (value + 2^64 in a double
+      // rounds: -1 became 2^64).
+      const absLo = -value % 4294967296;
+      const absHi = Math.floor(-value / 4294967296);
+      lo = absLo === 0 ? 0 : 4294967296 - absLo;
+      hi = (absLo === 0 ? 4294967296 - absHi : 4294967295 - absHi) % 4294967296;
+    }
     while (hi > 0 || lo >= 0x80) {
       this.buf[this.length++] = (lo & 0x7f) | 0x80;
       lo = (lo >>> 7) | ((hi & 0x7f) << 25);
