@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * A small benchmark harness: each case warms up, then runs `runs` rounds of at least
  * `minRoundMs` each; we report the median rate across rounds, with min and max. Cases meant to
@@ -56,4 +58,13 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   const lines = [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`];
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   return lines.join('\n');
+}
+
+/** The main thread's time on a CPU (Linux schedstat, in ns), ms; NaN elsewhere. */
+export function mainThreadCpuMs(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ProfileStore } from '../packages/server/src/storage/profile-store.js';
 import { FLEET_PODS, FLEET_SERVICES, FLEET_TYPES, makeFleet, makeFleetPprof, sampleValue } from './synthetic-fleet.js';
-import { mainThreadCpuMs } from './storage-paired.js';
+import { mainThreadCpuMs } from './harness.js';
 
 interface Decoded {
   samples: { values: Float64Array };

@@ -10,7 +10,6 @@
 // BENCH_PAIRED_WARM_TICKS (12) ticks, then is timed for BENCH_PAIRED_TICKS (18). Needs two
 // CPUs and taskset.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { table } from './harness.js';
 import { linkModules } from './storage-ab.js';
@@ -90,9 +89,4 @@ function runChild(root: string, cpu: number): Promise<PairedResult> {
       else resolvePromise(JSON.parse(out.trim().split('\n').at(-1)!) as PairedResult);
     });
   });
-}
-
-/** The main thread's CPU time (Linux schedstat), ms. */
-export function mainThreadCpuMs(): number {
-  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStackSamples } from '@kiln/model';
@@ -6,7 +6,7 @@ import { parsePprof } from '@kiln/formats';
 // The store itself, not @kiln/server's index: this bench needs none of HTTP, ingest or query.
 import { openEmbeddedStore } from '../packages/server/src/storage/embedded-store.js';
 import type { ProfileInput, ProfileInputSeries, ProfileStore } from '../packages/server/src/storage/profile-store.js';
-import { table } from './harness.js';
+import { mainThreadCpuMs, table } from './harness.js';
 import { FLEET_PODS, FLEET_SERVICES, FLEET_TYPES, makeFleet, makeFleetPprof, sampleValue } from './synthetic-fleet.js';
 import { mulberry32 } from './synthetic-profile.js';
 
@@ -98,15 +98,6 @@ class PartTime {
 function processCpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
-}
-
-/** The main thread's time on a CPU (Linux schedstat, in ns); NaN elsewhere. */
-function mainThreadCpuMs(): number {
-  try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-  } catch {
-    return NaN;
-  }
 }
 
 function dirBytes(dir: string): number {

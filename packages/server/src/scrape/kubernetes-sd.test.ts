@@ -182,6 +182,20 @@ function assertOneDiscoveryError(data: TargetsData, pattern: RegExp): void {
   assert.match(data.discoveryErrors[0]!.lastError, pattern);
 }
 
+/** A server whose one pod job lists the pods of shop and kube-system, retrying every 100 ms. */
+async function startTwoNamespaceServer(api: {
+  kubeconfig: string;
+}): Promise<Awaited<ReturnType<typeof startTestServer>>> {
+  const job = kubernetesJob(api.kubeconfig, '1h');
+  (job as { kubernetes_sd_configs: object[] }).kubernetes_sd_configs = [
+    { role: 'pod', kubeconfig_file: api.kubeconfig, namespaces: { names: ['shop', 'kube-system'] } },
+  ];
+  return startTestServer({
+    scrapeDiscoveryRetryMs: 100,
+    scrapeConfigs: parseScrapeConfigs([job], 'test: scrape_configs'),
+  });
+}
+
 describe('kubernetes_sd_configs: failures', () => {
   test('a failing list is retried after scrape_discovery_retry_ms; the server serves meanwhile', async () => {
     const api = await startKubeApiStandIn();
@@ -229,14 +243,7 @@ describe('kubernetes_sd_configs: failures', () => {
   test("a namespace whose pods may not be listed is named in the job's error while another namespace's targets are found; a list that works clears it", async () => {
     const api = await startKubeApiStandIn();
     api.forbidNamespace('kube-system', true);
-    const job = kubernetesJob(api.kubeconfig, '1h');
-    (job as { kubernetes_sd_configs: object[] }).kubernetes_sd_configs = [
-      { role: 'pod', kubeconfig_file: api.kubeconfig, namespaces: { names: ['shop', 'kube-system'] } },
-    ];
-    const kiln = await startTestServer({
-      scrapeDiscoveryRetryMs: 100,
-      scrapeConfigs: parseScrapeConfigs([job], 'test: scrape_configs'),
-    });
+    const kiln = await startTwoNamespaceServer(api);
     const targets = (): Promise<TargetsData> => targetsOf(kiln.url);
     try {
       // shop's pods are found while kube-system's list keeps failing (and being retried).
@@ -267,14 +274,7 @@ describe('kubernetes_sd_configs: failures', () => {
     const api = await startKubeApiStandIn();
     api.forbidNamespace('shop', true);
     api.forbidNamespace('kube-system', true);
-    const job = kubernetesJob(api.kubeconfig, '1h');
-    (job as { kubernetes_sd_configs: object[] }).kubernetes_sd_configs = [
-      { role: 'pod', kubeconfig_file: api.kubeconfig, namespaces: { names: ['shop', 'kube-system'] } },
-    ];
-    const kiln = await startTestServer({
-      scrapeDiscoveryRetryMs: 100,
-      scrapeConfigs: parseScrapeConfigs([job], 'test: scrape_configs'),
-    });
+    const kiln = await startTwoNamespaceServer(api);
     const failingNamespaces = async (): Promise<string[]> =>
       (await targetsOf(kiln.url)).discoveryErrors
         .map((e) => {
